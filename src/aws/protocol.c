@@ -1,0 +1,120 @@
+#include "base/common.h"
+#include "aws/protocol.h"
+#include "aws/protocol_impl.h"
+#include "base/alloc.h"
+#include "base/err.h"
+
+const struct aws_header *aws_request_header(const struct aws_request *req, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < req->header_count; i++) {
+        const struct aws_header *h = &req->headers[i];
+        if (h->name_len == len && strncasecmp(h->name, name, len) == 0)
+            return h;
+    }
+    return NULL;
+}
+
+void aws_response_init(struct aws_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    resp->status = 200;
+    buf_init(&resp->body);
+}
+
+void aws_response_release(struct aws_response *resp)
+{
+    for (size_t i = 0; i < resp->header_count; i++) {
+        free(resp->headers[i].name);
+        free(resp->headers[i].value);
+    }
+    free(resp->headers);
+    buf_release(&resp->body);
+    aws_response_init(resp);
+}
+
+void aws_response_add_header(struct aws_response *resp, const char *name, const char *value)
+{
+    ALLOC_GROW(resp->headers, resp->header_count + 1, resp->header_alloc);
+    resp->headers[resp->header_count].name = xstrdup(name);
+    resp->headers[resp->header_count].value = xstrdup(value);
+    resp->header_count++;
+}
+
+const char *aws_response_header(const struct aws_response *resp, const char *name)
+{
+    for (size_t i = 0; i < resp->header_count; i++)
+        if (strcasecmp(resp->headers[i].name, name) == 0)
+            return resp->headers[i].value;
+    return NULL;
+}
+
+int protocol_match_operation(const struct model_operation **op_out,
+                             const struct model_service *svc, const struct aws_request *req)
+{
+    switch (svc->protocol) {
+    case PROTO_JSON:
+        return json_protocol_match(op_out, svc, req);
+    case PROTO_QUERY:
+        return query_protocol_match(op_out, svc, req);
+    case PROTO_REST_XML:
+    case PROTO_REST_JSON:
+        return rest_match(op_out, svc, req);
+    default:
+        return err_set(ERR_UNSUPPORTED, "protocol of service '%s' is not supported", svc->name);
+    }
+}
+
+int protocol_decode_request(json_t **params_out, const struct model_service *svc,
+                            const struct model_operation *op, const struct aws_request *req)
+{
+    switch (svc->protocol) {
+    case PROTO_JSON:
+        return json_protocol_decode(params_out, svc, op, req);
+    case PROTO_QUERY:
+        return query_protocol_decode(params_out, svc, op, req);
+    case PROTO_REST_XML:
+        return restxml_decode(params_out, svc, op, req);
+    case PROTO_REST_JSON:
+        return restjson_decode(params_out, svc, op, req);
+    default:
+        return err_set(ERR_UNSUPPORTED, "protocol of service '%s' is not supported", svc->name);
+    }
+}
+
+int protocol_encode_response(struct aws_response *resp, const struct model_service *svc,
+                             const struct model_operation *op, json_t *output,
+                             const char *request_id)
+{
+    switch (svc->protocol) {
+    case PROTO_JSON:
+        return json_protocol_encode(resp, svc, op, output, request_id);
+    case PROTO_QUERY:
+        return query_protocol_encode(resp, svc, op, output, request_id);
+    case PROTO_REST_XML:
+        return restxml_encode(resp, svc, op, output, request_id);
+    case PROTO_REST_JSON:
+        return restjson_encode(resp, svc, op, output, request_id);
+    default:
+        return err_set(ERR_UNSUPPORTED, "protocol of service '%s' is not supported", svc->name);
+    }
+}
+
+void protocol_encode_error(struct aws_response *resp, const struct model_service *svc,
+                           const struct aws_error *err, const char *request_id)
+{
+    switch (svc->protocol) {
+    case PROTO_QUERY:
+        query_protocol_encode_error(resp, svc, err, request_id);
+        break;
+    case PROTO_REST_XML:
+        restxml_encode_error(resp, svc, err, request_id);
+        break;
+    case PROTO_REST_JSON:
+        restjson_encode_error(resp, svc, err, request_id);
+        break;
+    default:
+        json_protocol_encode_error(resp, svc, err, request_id);
+        break;
+    }
+}

@@ -1,0 +1,45 @@
+#ifndef SLIPWAY_BASE_CRYPTO_H
+#define SLIPWAY_BASE_CRYPTO_H
+
+#include "base/common.h"
+#include "base/buf.h"
+
+/*
+ * Digests, MACs, encodings and randomness over OpenSSL libcrypto. The
+ * algorithm objects are fetched once per process (crypto_init(), called
+ * lazily), not per call: SigV4 verification runs these on every request.
+ */
+
+#define SHA256_LEN 32
+#define MD5_LEN    16
+
+void crypto_init(void);
+
+void sha256(uint8_t out[SHA256_LEN], const void *data, size_t len);
+void hmac_sha256(uint8_t out[SHA256_LEN], const void *key, size_t key_len, const void *data,
+                 size_t len);
+void md5(uint8_t out[MD5_LEN], const void *data, size_t len);
+
+/* Incremental SHA-256 for streamed bodies. */
+struct sha256_ctx;
+struct sha256_ctx *sha256_begin(void);
+void sha256_update(struct sha256_ctx *ctx, const void *data, size_t len);
+/* Writes the digest and frees ctx. */
+void sha256_end(struct sha256_ctx *ctx, uint8_t out[SHA256_LEN]);
+
+/* Lower-case hex of `len` bytes into `out` (2*len+1 bytes). */
+void hex_encode(char *out, const uint8_t *data, size_t len);
+/* Decodes exactly 2*out_len hex digits; returns 0 or ERR_INVALID. */
+int hex_decode(uint8_t *out, size_t out_len, const char *hex, size_t hex_len);
+
+void base64_encode(struct buf *out, const void *data, size_t len);
+/* Standard alphabet with padding; returns 0 or ERR_INVALID. */
+int base64_decode(struct buf *out, const char *s, size_t len);
+
+/* Cryptographically secure random bytes; aborts if the RNG fails. */
+void random_bytes(void *out, size_t len);
+
+/* Constant-time comparison, for MACs and secrets. */
+bool secure_equal(const void *a, const void *b, size_t len);
+
+#endif
