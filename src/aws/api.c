@@ -1,0 +1,206 @@
+#include "base/common.h"
+#include "aws/api.h"
+#include "base/err.h"
+
+static int authorize_admin_only(const struct principal *principal, const char *action,
+                                const char *resource);
+
+static authorize_fn authorizer = authorize_admin_only;
+
+void api_set_authorizer(authorize_fn fn)
+{
+    authorizer = fn ? fn : authorize_admin_only;
+}
+
+/* Actions AWS allows every authenticated caller, whatever its policies. */
+static bool action_always_allowed(const char *action)
+{
+    return strcmp(action, "sts:GetCallerIdentity") == 0;
+}
+
+static int authorize_admin_only(const struct principal *principal, const char *action,
+                                const char *resource)
+{
+    if (principal->admin || principal->type == PRINCIPAL_ROOT || action_always_allowed(action))
+        return 0;
+    return err_set(ERR_DENIED,
+                   "User: %s is not authorized to perform: %s on resource: %s because no "
+                   "identity-based policy allows the %s action",
+                   principal->arn, action, resource, action);
+}
+
+int api_error(struct api_call *call, int kind, const char *code, const char *fmt, ...)
+{
+    snprintf(call->error_code, sizeof(call->error_code), "%s", code);
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return err_set(kind, "%s", msg);
+}
+
+void api_action_name(char *out, size_t size, const struct api_call *call)
+{
+    const char *prefix = call->service->signing_name ? call->service->signing_name
+                                                     : call->service->name;
+    snprintf(out, size, "%s:%s", prefix, call->op ? call->op->name : "");
+}
+
+int api_authorize(struct api_call *call, const char *action, const char *resource)
+{
+    call->authorized = true;
+    int rc = authorizer(call->principal, action, resource);
+    if (rc < 0) {
+        /* AWS spells it differently per protocol. */
+        const char *code =
+            call->service->protocol == PROTO_JSON || call->service->protocol == PROTO_REST_JSON
+                ? "AccessDeniedException"
+                : "AccessDenied";
+        snprintf(call->error_code, sizeof(call->error_code), "%s", code);
+    }
+    return rc;
+}
+
+static const struct model_shape *find_error(const struct model_operation *op,
+                                            const char *const *needles)
+{
+    if (!op)
+        return NULL;
+    for (const char *const *n = needles; *n; n++)
+        for (uint32_t i = 0; i < op->error_count; i++)
+            if (strstr(op->errors[i]->error_code, *n))
+                return op->errors[i];
+    return NULL;
+}
+
+static const struct model_shape *find_error_code(const struct api_call *call, const char *code)
+{
+    if (call->op)
+        for (uint32_t i = 0; i < call->op->error_count; i++)
+            if (strcmp(call->op->errors[i]->error_code, code) == 0)
+                return call->op->errors[i];
+    const struct model_service *svc = call->service;
+    for (uint32_t i = 0; i < svc->shape_count; i++)
+        if ((svc->shapes[i].flags & SHAPE_F_EXCEPTION) &&
+            strcmp(svc->shapes[i].error_code, code) == 0)
+            return &svc->shapes[i];
+    return NULL;
+}
+
+struct generic_error {
+    const char *json;
+    const char *query;
+    const char *rest_xml;
+    int status;
+};
+
+static struct generic_error generic_for(int kind)
+{
+    switch (kind) {
+    case ERR_NOT_FOUND:
+        return (struct generic_error){"ResourceNotFoundException", "NoSuchEntity", "NoSuchKey",
+                                      404};
+    case ERR_EXISTS:
+        return (struct generic_error){"ResourceAlreadyExistsException", "EntityAlreadyExists",
+                                      "BucketAlreadyExists", 409};
+    case ERR_INVALID:
+        return (struct generic_error){"ValidationException", "ValidationError",
+                                      "InvalidArgument", 400};
+    case ERR_CONFLICT:
+        return (struct generic_error){"ConflictException", "ConcurrentModification",
+                                      "OperationAborted", 409};
+    case ERR_DENIED:
+        return (struct generic_error){"AccessDeniedException", "AccessDenied", "AccessDenied",
+                                      403};
+    case ERR_LIMIT:
+        return (struct generic_error){"LimitExceededException", "LimitExceeded",
+                                      "TooManyBuckets", 400};
+    case ERR_UNSUPPORTED:
+        return (struct generic_error){"NotImplemented", "NotImplemented", "NotImplemented",
+                                      501};
+    default:
+        return (struct generic_error){"InternalFailure", "InternalFailure", "InternalError",
+                                      500};
+    }
+}
+
+void api_error_map(struct aws_error *out, const struct api_call *call, int kind,
+                   const char *message)
+{
+    static const char *const not_found[] = {"NotFound", "NoSuch", "DoesNotExist", NULL};
+    static const char *const exists[] = {"AlreadyExists", "Exists", NULL};
+    static const char *const invalid[] = {"InvalidInput", "InvalidParameter", "Validation",
+                                          "InvalidRequest", NULL};
+    static const char *const conflict[] = {"ConcurrentModification", "DeleteConflict",
+                                           "Conflict", "ResourceInUse", NULL};
+    static const char *const limit[] = {"LimitExceeded", "QuotaExceeded", NULL};
+    static const char *const internal[] = {"ServiceFailure", "InternalService", "Internal",
+                                           NULL};
+
+    memset(out, 0, sizeof(*out));
+    out->message = message;
+    out->fields = call->error_fields;
+    out->sender = true;
+
+    const struct model_shape *shape = NULL;
+    if (call->error_code[0]) {
+        shape = find_error_code(call, call->error_code);
+        out->code = call->error_code;
+    } else {
+        const char *const *needles = NULL;
+        switch (kind) {
+        case ERR_NOT_FOUND:
+            needles = not_found;
+            break;
+        case ERR_EXISTS:
+            needles = exists;
+            break;
+        case ERR_INVALID:
+            needles = invalid;
+            break;
+        case ERR_CONFLICT:
+            needles = conflict;
+            break;
+        case ERR_LIMIT:
+            needles = limit;
+            break;
+        case ERR_DENIED:
+        case ERR_UNSUPPORTED:
+            break;
+        default:
+            needles = internal;
+            break;
+        }
+        if (needles)
+            shape = find_error(call->op, needles);
+        if (shape)
+            out->code = shape->error_code;
+    }
+
+    struct generic_error g = generic_for(kind);
+    if (shape) {
+        out->shape = shape;
+        out->status = shape->error_status ? shape->error_status : g.status;
+        out->sender = !(shape->flags & SHAPE_F_FAULT);
+    } else {
+        out->status = g.status;
+        out->sender = g.status < 500;
+        if (!out->code) {
+            switch (call->service->protocol) {
+            case PROTO_QUERY:
+                out->code = g.query;
+                break;
+            case PROTO_REST_XML:
+                out->code = g.rest_xml;
+                break;
+            default:
+                out->code = g.json;
+                break;
+            }
+        }
+        /* JSON services answer most client errors with 400. */
+        if ((call->service->protocol == PROTO_JSON) && g.status < 500)
+            out->status = 400;
+    }
+}

@@ -1,0 +1,97 @@
+#ifndef SLIPWAY_AWS_API_H
+#define SLIPWAY_AWS_API_H
+
+#include <jansson.h>
+
+#include "aws/model.h"
+#include "aws/principal.h"
+#include "aws/protocol.h"
+
+/*
+ * What an operation handler sees and returns. The server decodes and
+ * validates the request, resolves the principal, calls the handler with
+ * the params object, and encodes what it returns; a handler never sees
+ * the wire.
+ *
+ * A handler returns 0 and sets *output (an object, or NULL for operations
+ * without output), or returns a negative err kind. The error's message is
+ * err_msg(); its AWS code is the one set with api_error(), else the
+ * operation's modelled error that fits the kind (see api_error_map).
+ */
+
+struct store;
+struct blob_store;
+
+struct api_call {
+    const char *request_id;
+    const struct model_service *service;
+    const struct model_operation *op;
+    const struct principal *principal;
+    /* The caller's account and the request's region (from the SigV4 scope). */
+    const char *account_id;
+    const char *region;
+    const char *partition; /* "aws" */
+    struct store *store;
+    struct blob_store *blobs;
+    /* The request as received, for the few operations that need more than
+     * their params (streaming bodies, presigned URLs). */
+    const struct aws_request *http;
+    int64_t now_ms;
+
+    /* Set by api_error(): the AWS error code and modelled fields. */
+    char error_code[128];
+    json_t *error_fields;
+    /* Set by api_authorize(); the dispatcher refuses a handler's success
+     * when it never asked, so no operation can skip authorization. */
+    bool authorized;
+};
+
+typedef int (*api_handler_fn)(struct api_call *call, json_t *input, json_t **output);
+
+struct api_operation {
+    const char *name;
+    api_handler_fn handler;
+};
+
+/* A service implementation: its model name and its handlers. */
+struct api_service {
+    const char *name; /* as in models/: "iam", "sts", ... */
+    const struct api_operation *operations;
+    size_t operation_count;
+};
+
+/*
+ * Fails the call with a specific AWS error code ("NoSuchEntity") and a
+ * message; returns `kind` for `return api_error(...)`.
+ */
+int api_error(struct api_call *call, int kind, const char *code, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
+
+/*
+ * Asks whether the caller may perform `action` ("iam:GetUser") on
+ * `resource` (an ARN or "*"). Returns 0, or ERR_DENIED with AWS's message
+ * (the handler returns it unchanged).
+ */
+int api_authorize(struct api_call *call, const char *action, const char *resource);
+
+/* The action name of the call's operation, "iam:GetUser". */
+void api_action_name(char *out, size_t size, const struct api_call *call);
+
+/*
+ * The authorization rule. Issue-level policy evaluation replaces this
+ * function; today principals flagged admin may do anything.
+ */
+typedef int (*authorize_fn)(const struct principal *principal, const char *action,
+                            const char *resource);
+void api_set_authorizer(authorize_fn fn);
+
+/*
+ * Turns a failed call into the wire error: the code set by api_error(), or
+ * the operation's modelled error that fits `kind`, or the protocol's
+ * generic code. Fills `out` (whose strings point into `call` or the model
+ * or static storage) with message `message`.
+ */
+void api_error_map(struct aws_error *out, const struct api_call *call, int kind,
+                   const char *message);
+
+#endif

@@ -1,0 +1,479 @@
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+
+#include "base/common.h"
+#include "http/httpd.h"
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/ids.h"
+#include "base/log.h"
+
+struct httpd {
+    struct MHD_Daemon *daemon;
+    struct httpd_config config;
+    struct http_route *routes;
+    char address[128];
+    char *tls_cert;
+    char *tls_key;
+    int listen_fd;
+    /* Requests between their request line and their completion. */
+    atomic_int in_flight;
+};
+
+/* Per-request state, created when the request line arrives. */
+struct request_state {
+    char *target;
+    struct buf body;
+    bool body_too_large;
+    /* The first call for a request comes with its headers and no body. */
+    bool started;
+    int64_t start_ns;
+    int status;
+    char request_id[UUID_TEXT_LEN];
+};
+
+void http_response_init(struct http_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    resp->status = 200;
+    buf_init(&resp->body);
+}
+
+void http_response_release(struct http_response *resp)
+{
+    for (size_t i = 0; i < resp->header_count; i++) {
+        free(resp->headers[i].name);
+        free(resp->headers[i].value);
+    }
+    free(resp->headers);
+    buf_release(&resp->body);
+    http_response_init(resp);
+}
+
+void http_response_add_header(struct http_response *resp, const char *name, const char *value)
+{
+    ALLOC_GROW(resp->headers, resp->header_count + 1, resp->header_alloc);
+    resp->headers[resp->header_count].name = xstrdup(name);
+    resp->headers[resp->header_count].value = xstrdup(value);
+    resp->header_count++;
+}
+
+void http_response_set(struct http_response *resp, int status, const char *content_type,
+                       const char *body, size_t len)
+{
+    resp->status = status;
+    if (content_type)
+        http_response_add_header(resp, "Content-Type", content_type);
+    buf_reset(&resp->body);
+    buf_add(&resp->body, body, len);
+}
+
+const struct http_header *http_request_header(const struct http_request *req, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < req->header_count; i++) {
+        const struct http_header *h = &req->headers[i];
+        if (h->name_len == len && strncasecmp(h->name, name, len) == 0)
+            return h;
+    }
+    return NULL;
+}
+
+static bool response_has_header(const struct http_response *resp, const char *name)
+{
+    for (size_t i = 0; i < resp->header_count; i++)
+        if (strcasecmp(resp->headers[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Called with the raw request target before anything is decoded. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    (void)connection;
+    struct httpd *server = cls;
+    atomic_fetch_add(&server->in_flight, 1);
+    struct request_state *st = xcalloc(1, sizeof(*st));
+    st->target = xstrdup(uri);
+    buf_init(&st->body);
+    st->body.max = server->config.max_body_bytes;
+    st->start_ns = clock_mono_ns();
+    uuid_v4(st->request_id);
+    return st;
+}
+
+struct header_list {
+    struct http_header *items;
+    size_t count;
+    size_t alloc;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      size_t key_len, const char *value, size_t value_len)
+{
+    (void)kind;
+    struct header_list *list = cls;
+    ALLOC_GROW(list->items, list->count + 1, list->alloc);
+    list->items[list->count++] = (struct http_header){
+        .name = key, .name_len = key_len, .value = value ? value : "", .value_len = value_len};
+    return MHD_YES;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *connection, struct request_state *st,
+                             struct http_response *resp)
+{
+    size_t len;
+    char *body = buf_detach(&resp->body, &len);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer_with_free_callback(len, body, free);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    for (size_t i = 0; i < resp->header_count; i++) {
+        if (MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value) !=
+            MHD_YES)
+            log_write(LOG_WARN, "http", st->request_id, "dropped response header '%s'",
+                      resp->headers[i].name);
+    }
+    if (!response_has_header(resp, "x-amzn-RequestId"))
+        MHD_add_response_header(r, "x-amzn-RequestId", st->request_id);
+    st->status = resp->status;
+    enum MHD_Result ret = MHD_queue_response(connection, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void route(struct httpd *server, const struct http_request *req,
+                  struct http_response *resp)
+{
+    for (size_t i = 0; i < server->config.route_count; i++) {
+        const struct http_route *rt = &server->routes[i];
+        if (strncmp(req->path, rt->prefix, strlen(rt->prefix)) == 0) {
+            rt->handle(rt->ctx, req, resp);
+            return;
+        }
+    }
+    static const char msg[] = "{\"message\":\"no route for this path\"}";
+    http_response_set(resp, 404, "application/json", msg, sizeof(msg) - 1);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)url;
+    (void)version;
+    struct httpd *server = cls;
+    struct request_state *st = *con_cls;
+    if (!st)
+        return MHD_NO;
+    if (!st->started) {
+        st->started = true;
+        return MHD_YES;
+    }
+
+    if (*upload_data_size) {
+        if (!st->body_too_large &&
+            buf_try_add(&st->body, upload_data, *upload_data_size) < 0) {
+            st->body_too_large = true;
+            buf_release(&st->body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    struct http_response resp;
+    http_response_init(&resp);
+
+    if (st->body_too_large) {
+        char msg[160];
+        int n = snprintf(msg, sizeof(msg),
+                         "{\"__type\":\"RequestEntityTooLargeException\",\"message\":\"request "
+                         "body exceeds the limit of %zu bytes\"}",
+                         server->config.max_body_bytes);
+        http_response_set(&resp, 413, "application/json", msg, (size_t)n);
+        enum MHD_Result ret = queue(connection, st, &resp);
+        http_response_release(&resp);
+        return ret;
+    }
+
+    struct header_list headers = {0};
+    MHD_get_connection_values_n(connection, MHD_HEADER_KIND, collect_header, &headers);
+
+    char *path = xstrdup(st->target);
+    char *q = strchr(path, '?');
+    const char *query = NULL;
+    if (q) {
+        *q = '\0';
+        query = q + 1;
+    }
+    char remote[INET6_ADDRSTRLEN] = "";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, remote,
+                      sizeof(remote));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, remote,
+                      sizeof(remote));
+    }
+
+    struct http_request req = {
+        .method = method,
+        .target = st->target,
+        .path = path,
+        .query = query,
+        .headers = headers.items,
+        .header_count = headers.count,
+        .body = st->body.data,
+        .body_len = st->body.len,
+        .request_id = st->request_id,
+        .remote_addr = remote,
+    };
+    route(server, &req, &resp);
+    enum MHD_Result ret = queue(connection, st, &resp);
+    http_response_release(&resp);
+    free(headers.items);
+    free(path);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)connection;
+    struct httpd *server = cls;
+    struct request_state *st = *con_cls;
+    if (!st)
+        return;
+    atomic_fetch_sub(&server->in_flight, 1);
+    if (log_enabled(LOG_INFO)) {
+        double ms = (double)(clock_mono_ns() - st->start_ns) / 1e6;
+        log_write(LOG_INFO, "http", st->request_id, "%s status=%d ms=%.3f%s",
+                  st->target, st->status, ms,
+                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed)");
+    }
+    buf_release(&st->body);
+    free(st->target);
+    free(st);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_write(LOG_DEBUG, "http", NULL, "%s", msg);
+}
+
+static int parse_listen(struct sockaddr_storage *ss, socklen_t *len, const char *listen)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon)
+        return err_set(ERR_INVALID, "listen address '%s' must be ADDR:PORT", listen);
+    char host[INET6_ADDRSTRLEN + 2];
+    size_t hlen = (size_t)(colon - listen);
+    if (hlen >= sizeof(host))
+        return err_set(ERR_INVALID, "listen address '%s' is too long", listen);
+    memcpy(host, listen, hlen);
+    host[hlen] = '\0';
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || port < 0 || port > 65535)
+        return err_set(ERR_INVALID, "listen address '%s' has an invalid port", listen);
+
+    memset(ss, 0, sizeof(*ss));
+    if (host[0] == '[' && hlen >= 2 && host[hlen - 1] == ']') {
+        host[hlen - 1] = '\0';
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+            return err_set(ERR_INVALID, "listen address '%s' is not an IPv6 address", listen);
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*s6);
+        return 0;
+    }
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    if (strcmp(host, "localhost") == 0)
+        memcpy(host, "127.0.0.1", sizeof("127.0.0.1"));
+    if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+        return err_set(ERR_INVALID, "listen address '%s' is not an IPv4 address", listen);
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons((uint16_t)port);
+    *len = sizeof(*s4);
+    return 0;
+}
+
+bool http_listen_is_loopback(const char *listen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (parse_listen(&ss, &len, listen) < 0)
+        return false;
+    if (ss.ss_family == AF_INET) {
+        uint32_t a = ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr);
+        return (a >> 24) == 127;
+    }
+    const struct in6_addr *a6 = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a6);
+}
+
+static int read_file(char **out, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set_errno(ERR_IO, "cannot open '%s'", path);
+    struct buf b = BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (b.len > (1u << 20)) {
+            fclose(f);
+            buf_release(&b);
+            return err_set(ERR_LIMIT, "'%s' is larger than 1 MB", path);
+        }
+        buf_add(&b, chunk, n);
+    }
+    fclose(f);
+    *out = buf_detach(&b, NULL);
+    return 0;
+}
+
+static int bind_socket(struct httpd *server, const char *listen_addr)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int rc = parse_listen(&ss, &len, listen_addr);
+    if (rc < 0)
+        return rc;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return err_set_errno(ERR_IO, "socket");
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+        rc = err_set_errno(ERR_IO, "cannot listen on '%s'", listen_addr);
+        close(fd);
+        return rc;
+    }
+    if (listen(fd, 1024) < 0) {
+        rc = err_set_errno(ERR_IO, "listen on '%s'", listen_addr);
+        close(fd);
+        return rc;
+    }
+    len = sizeof(ss);
+    getsockname(fd, (struct sockaddr *)&ss, &len);
+    char host[INET6_ADDRSTRLEN];
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+        snprintf(server->address, sizeof(server->address), "%s:%u", host, ntohs(s4->sin_port));
+    } else {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+        snprintf(server->address, sizeof(server->address), "[%s]:%u", host,
+                 ntohs(s6->sin6_port));
+    }
+    server->listen_fd = fd;
+    return 0;
+}
+
+int httpd_start(struct httpd **out, const struct httpd_config *config)
+{
+    struct httpd *server = xcalloc(1, sizeof(*server));
+    server->config = *config;
+    server->listen_fd = -1;
+    server->routes = xmemdup(config->routes, config->route_count * sizeof(*config->routes));
+    server->config.routes = server->routes;
+    int rc;
+
+    if ((rc = bind_socket(server, config->listen)) < 0)
+        goto fail;
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    bool tls = config->tls_cert_file && config->tls_key_file;
+    if (tls) {
+        if ((rc = read_file(&server->tls_cert, config->tls_cert_file)) < 0 ||
+            (rc = read_file(&server->tls_key, config->tls_key_file)) < 0)
+            goto fail;
+        flags |= MHD_USE_TLS;
+    }
+    struct MHD_OptionItem opts[16];
+    size_t n = 0;
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, server->listen_fd, NULL};
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, config->workers ? config->workers : 1,
+                                NULL};
+    /* The per-connection pool holds the request line and headers. */
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                        (intptr_t)(config->max_header_bytes + 16384), NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+                                        config->timeout_seconds ? config->timeout_seconds : 60,
+                                        NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, server};
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, server};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, 4096, NULL};
+    if (tls) {
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, server->tls_cert};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, server->tls_key};
+    }
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+
+    server->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, server,
+                                      MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!server->daemon) {
+        rc = err_set(ERR_IO, "cannot start the HTTP server on '%s'%s", config->listen,
+                     tls ? " (check the TLS certificate and key)" : "");
+        goto fail;
+    }
+    *out = server;
+    return 0;
+fail:
+    if (server->listen_fd >= 0)
+        close(server->listen_fd);
+    free(server->tls_cert);
+    free(server->tls_key);
+    free(server->routes);
+    free(server);
+    return rc;
+}
+
+const char *httpd_address(const struct httpd *server)
+{
+    return server->address;
+}
+
+void httpd_stop(struct httpd *server, int grace_ms)
+{
+    if (!server)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(server->daemon);
+    int64_t deadline = clock_mono_ns() + (int64_t)grace_ms * 1000000;
+    while (atomic_load(&server->in_flight) > 0 && clock_mono_ns() < deadline)
+        usleep(5000);
+    MHD_stop_daemon(server->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    free(server->tls_cert);
+    free(server->tls_key);
+    free(server->routes);
+    free(server);
+}

@@ -1,0 +1,97 @@
+#ifndef SLIPWAY_HTTP_HTTPD_H
+#define SLIPWAY_HTTP_HTTPD_H
+
+#include "base/buf.h"
+
+/*
+ * The HTTP server: libmicrohttpd with a thread pool, limits on header and
+ * body sizes and on time per connection, a request id on every response, a
+ * JSON-lines access log and a graceful stop. What a request means is up to
+ * the routes: each is a path prefix and a callback (the h2o handler shape).
+ */
+
+struct http_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+
+/* A request as received. Owned by the server for the duration of the call. */
+struct http_request {
+    const char *method;
+    const char *target; /* raw request target: path and query, still encoded */
+    const char *path;   /* raw path (target up to '?'), NUL-terminated copy */
+    const char *query;  /* raw query without '?', NULL when none */
+    const struct http_header *headers;
+    size_t header_count;
+    const char *body;
+    size_t body_len;
+    const char *request_id; /* generated per request */
+    const char *remote_addr;
+};
+
+struct http_response_header {
+    char *name;
+    char *value;
+};
+
+struct http_response {
+    int status;
+    struct http_response_header *headers;
+    size_t header_count;
+    size_t header_alloc;
+    struct buf body;
+};
+
+void http_response_init(struct http_response *resp);
+void http_response_release(struct http_response *resp);
+void http_response_add_header(struct http_response *resp, const char *name, const char *value);
+/* Sets status, Content-Type and body in one go. */
+void http_response_set(struct http_response *resp, int status, const char *content_type,
+                       const char *body, size_t len);
+
+/* Case-insensitive lookup; NULL when absent. */
+const struct http_header *http_request_header(const struct http_request *req, const char *name);
+
+/*
+ * A route: requests whose path starts with `prefix` go to `handle`, which
+ * fills `resp`. Routes are tried in order; the first match wins.
+ */
+typedef void (*http_handle_fn)(void *ctx, const struct http_request *req,
+                               struct http_response *resp);
+
+struct http_route {
+    const char *prefix;
+    http_handle_fn handle;
+    void *ctx;
+};
+
+struct httpd_config {
+    const char *listen; /* "ADDR:PORT"; port 0 picks a free one */
+    unsigned workers;   /* threads in the pool */
+    size_t max_header_bytes;
+    size_t max_body_bytes;
+    unsigned timeout_seconds; /* idle connection timeout */
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    const struct http_route *routes;
+    size_t route_count;
+};
+
+struct httpd;
+
+/* Binds and starts serving. Returns 0 or a negative error with err_msg(). */
+int httpd_start(struct httpd **out, const struct httpd_config *config);
+/* The bound address as "ADDR:PORT" (the real port when 0 was asked for). */
+const char *httpd_address(const struct httpd *server);
+/*
+ * Stops accepting, waits up to `grace_ms` for requests in flight to finish,
+ * then stops the threads and frees the server. NULL is accepted.
+ */
+void httpd_stop(struct httpd *server, int grace_ms);
+
+/* True when ADDR (the host part of "ADDR:PORT") is a loopback address. */
+bool http_listen_is_loopback(const char *listen);
+
+#endif

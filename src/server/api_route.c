@@ -1,0 +1,313 @@
+#include "base/common.h"
+#include "server/api_route.h"
+#include "aws/api.h"
+#include "aws/protocol.h"
+#include "aws/sigv4.h"
+#include "aws/validate.h"
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "server/services.h"
+#include "services/iam/iam.h"
+
+/* Everything one API request carries through the pipeline. */
+struct api_request {
+    struct api_route *route;
+    const struct http_request *http;
+    struct aws_request aws;
+    struct aws_header *headers;
+    const struct model_service *service;
+    struct aws_response out;
+};
+
+static bool is_json_protocol(const struct model_service *svc)
+{
+    return svc->protocol == PROTO_JSON || svc->protocol == PROTO_REST_JSON;
+}
+
+/* An error before or outside any handler, in the service's protocol. */
+static void fail(struct api_request *r, int status, const char *code, const char *message)
+{
+    struct aws_error e = {
+        .code = code, .message = message, .status = status, .sender = status < 500};
+    aws_response_release(&r->out);
+    if (r->service) {
+        protocol_encode_error(&r->out, r->service, &e, r->http->request_id);
+        return;
+    }
+    /* No service identified: answer in JSON, which every SDK reads. */
+    json_t *body = json_pack("{s:s, s:s}", "__type", code, "message", message);
+    char *text = json_dumps(body, JSON_COMPACT);
+    r->out.status = status;
+    aws_response_add_header(&r->out, "Content-Type", "application/x-amz-json-1.1");
+    aws_response_add_header(&r->out, "x-amzn-ErrorType", code);
+    buf_adds(&r->out.body, text);
+    free(text);
+    json_decref(body);
+}
+
+/* Which service a request is for: X-Amz-Target, else the SigV4 scope. */
+static const struct model_service *identify_service(const struct api_request *r,
+                                                    const struct sigv4_auth *auth,
+                                                    bool have_auth)
+{
+    const struct aws_header *target = aws_request_header(&r->aws, "X-Amz-Target");
+    if (target) {
+        const char *dot = memchr(target->value, '.', target->value_len);
+        if (dot) {
+            const struct model_service *svc = model_service_by_target_prefix(
+                target->value, (size_t)(dot - target->value));
+            if (svc)
+                return svc;
+        }
+    }
+    if (have_auth)
+        return model_service_by_signing_name(auth->service, strlen(auth->service));
+    return NULL;
+}
+
+static const char *auth_error_code(const struct model_service *svc, int kind)
+{
+    bool json = svc && is_json_protocol(svc);
+    switch (kind) {
+    case SIGV4_MISSING:
+        return json ? "MissingAuthenticationTokenException" : "MissingAuthenticationToken";
+    case SIGV4_MISMATCH:
+    case SIGV4_EXPIRED:
+    case SIGV4_PAYLOAD_MISMATCH:
+        return json ? "InvalidSignatureException" : "SignatureDoesNotMatch";
+    default:
+        return json ? "IncompleteSignatureException" : "IncompleteSignature";
+    }
+}
+
+static void to_sigv4_request(struct sigv4_request *out, const struct api_request *r,
+                             const char *payload_hash)
+{
+    *out = (struct sigv4_request){
+        .method = r->aws.method,
+        .path = r->aws.path,
+        .query = r->aws.query,
+        .headers = (const struct sigv4_header *)r->aws.headers,
+        .header_count = r->aws.header_count,
+        .payload_hash = payload_hash,
+        .s3 = r->service && strcmp(r->service->name, "s3") == 0,
+    };
+}
+
+/*
+ * Resolves the caller from the request's signature. Returns 0 with
+ * `principal` set, or fails the request and returns the error.
+ */
+static int authenticate(struct api_request *r, struct principal *principal,
+                        const struct sigv4_auth *auth, int parse_rc)
+{
+    if (parse_rc < 0) {
+        fail(r, parse_rc == SIGV4_MISSING ? 403 : 400, auth_error_code(r->service, parse_rc),
+             parse_rc == SIGV4_MISSING ? "Missing Authentication Token" : err_msg());
+        return parse_rc;
+    }
+    if (r->route->auth_open) {
+        int rc = iam_admin_principal(principal, r->route->store, r->route->default_account_id);
+        if (rc < 0)
+            fail(r, 500, "InternalFailure", err_msg());
+        return rc;
+    }
+
+    bool json = is_json_protocol(r->service);
+    struct iam_credential cred;
+    int rc = iam_credential_lookup(&cred, r->route->store, auth->access_key_id);
+    if (rc == ERR_NOT_FOUND || (rc == 0 && !cred.active)) {
+        fail(r, 403, json ? "UnrecognizedClientException" : "InvalidClientTokenId",
+             "The security token included in the request is invalid.");
+        return ERR_DENIED;
+    }
+    if (rc < 0) {
+        fail(r, 500, "InternalFailure", err_msg());
+        return rc;
+    }
+    if (cred.session_token[0]) {
+        if (strcmp(cred.session_token, auth->security_token) != 0) {
+            fail(r, 403, json ? "UnrecognizedClientException" : "InvalidClientTokenId",
+                 "The security token included in the request is invalid.");
+            return ERR_DENIED;
+        }
+        if (cred.expires_ms <= clock_now_ms()) {
+            fail(r, 403, json ? "ExpiredTokenException" : "ExpiredToken",
+                 "The security token included in the request is expired");
+            return ERR_DENIED;
+        }
+    }
+
+    uint8_t digest[SHA256_LEN];
+    char payload_hash[2 * SHA256_LEN + 1];
+    sha256(digest, r->aws.body, r->aws.body_len);
+    hex_encode(payload_hash, digest, SHA256_LEN);
+    struct sigv4_request sreq;
+    to_sigv4_request(&sreq, r, payload_hash);
+    rc = sigv4_verify(auth, &sreq, cred.secret_access_key, clock_now_ms());
+    if (rc < 0 && log_enabled(LOG_DEBUG)) {
+        char message[1024];
+        snprintf(message, sizeof(message), "%s", err_msg());
+        struct buf creq = BUF_INIT;
+        if (sigv4_canonical_request(&creq, &sreq, auth) == 0)
+            log_write(LOG_DEBUG, "sigv4", r->http->request_id, "canonical request:\n%s",
+                      creq.data);
+        buf_release(&creq);
+        err_set(rc, "%s", message);
+    }
+    if (rc < 0) {
+        fail(r, 403, auth_error_code(r->service, rc), err_msg());
+        return rc;
+    }
+    *principal = cred.principal;
+    return 0;
+}
+
+static void run_operation(struct api_request *r, const struct principal *principal,
+                          const char *region)
+{
+    const struct model_operation *op;
+    int rc = protocol_match_operation(&op, r->service, &r->aws);
+    if (rc < 0) {
+        if (r->service->protocol == PROTO_QUERY)
+            fail(r, 400, "InvalidAction", err_msg());
+        else
+            fail(r, 400, is_json_protocol(r->service) ? "UnknownOperationException"
+                                                      : "MethodNotAllowed",
+                 err_msg());
+        return;
+    }
+
+    json_t *params = NULL;
+    if ((rc = protocol_decode_request(&params, r->service, op, &r->aws)) < 0) {
+        const char *code = r->service->protocol == PROTO_QUERY      ? "MalformedInput"
+                           : r->service->protocol == PROTO_REST_XML ? "MalformedXML"
+                                                                    : "SerializationException";
+        fail(r, 400, code, err_msg());
+        return;
+    }
+    if (op->input) {
+        struct buf message = BUF_INIT;
+        if (validate_params(&message, op->input, params) < 0) {
+            fail(r, 400,
+                 r->service->protocol == PROTO_QUERY ? "ValidationError"
+                                                      : "ValidationException",
+                 message.data);
+            buf_release(&message);
+            json_decref(params);
+            return;
+        }
+        buf_release(&message);
+    }
+
+    /* Decoding and validation come first, so bad input gets the same answer
+     * whether or not the operation is implemented yet. */
+    const struct api_service *impl = services_find(r->service->name);
+    api_handler_fn handler = services_handler(impl, op->name);
+    if (!handler) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "slipway does not implement %s:%s",
+                 r->service->signing_name ? r->service->signing_name : r->service->name,
+                 op->name);
+        fail(r, 501, "NotImplemented", msg);
+        json_decref(params);
+        return;
+    }
+
+    struct api_call call = {
+        .request_id = r->http->request_id,
+        .service = r->service,
+        .op = op,
+        .principal = principal,
+        .account_id = principal->account_id,
+        .region = region,
+        .partition = "aws",
+        .store = r->route->store,
+        .http = &r->aws,
+        .now_ms = clock_now_ms(),
+    };
+    json_t *output = NULL;
+    err_clear();
+    rc = handler(&call, params, &output);
+    if (rc == 0 && !call.authorized) {
+        log_write(LOG_ERROR, "api", r->http->request_id,
+                  "handler for %s:%s returned without authorizing", r->service->name, op->name);
+        rc = err_set(ERR_INTERNAL, "internal error");
+        json_decref(output);
+        output = NULL;
+    }
+    if (rc < 0) {
+        struct aws_error e;
+        char message[1024];
+        snprintf(message, sizeof(message), "%s", err_msg());
+        api_error_map(&e, &call, rc, message);
+        if (e.status >= 500)
+            log_write(LOG_ERROR, "api", r->http->request_id, "%s:%s failed: %s",
+                      r->service->name, op->name, message);
+        aws_response_release(&r->out);
+        protocol_encode_error(&r->out, r->service, &e, r->http->request_id);
+    } else if ((rc = protocol_encode_response(&r->out, r->service, op, output,
+                                              r->http->request_id)) < 0) {
+        log_write(LOG_ERROR, "api", r->http->request_id, "cannot encode %s:%s output: %s",
+                  r->service->name, op->name, err_msg());
+        fail(r, 500, "InternalFailure", "the response could not be encoded");
+    }
+    json_decref(call.error_fields);
+    json_decref(output);
+    json_decref(params);
+}
+
+static void to_http_response(struct http_response *resp, struct api_request *r)
+{
+    resp->status = r->out.status;
+    for (size_t i = 0; i < r->out.header_count; i++)
+        http_response_add_header(resp, r->out.headers[i].name, r->out.headers[i].value);
+    if (r->service && r->service->protocol == PROTO_REST_XML)
+        http_response_add_header(resp, "x-amz-request-id", r->http->request_id);
+    buf_add(&resp->body, r->out.body.data, r->out.body.len);
+}
+
+void api_route_handle(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct api_request r = {.route = ctx, .http = req};
+    aws_response_init(&r.out);
+    r.headers = xcalloc(req->header_count ? req->header_count : 1, sizeof(*r.headers));
+    for (size_t i = 0; i < req->header_count; i++)
+        r.headers[i] = (struct aws_header){req->headers[i].name, req->headers[i].name_len,
+                                           req->headers[i].value, req->headers[i].value_len};
+    r.aws = (struct aws_request){
+        .method = req->method,
+        .path = req->path,
+        .query = req->query,
+        .headers = r.headers,
+        .header_count = req->header_count,
+        .body = req->body,
+        .body_len = req->body_len,
+    };
+
+    struct sigv4_auth auth;
+    struct sigv4_request sreq;
+    to_sigv4_request(&sreq, &r, NULL);
+    int parse_rc = sigv4_auth_parse(&auth, &sreq);
+    r.service = identify_service(&r, &auth, parse_rc == 0);
+
+    struct principal principal;
+    if (!r.service) {
+        if (parse_rc < 0)
+            fail(&r, parse_rc == SIGV4_MISSING ? 403 : 400, auth_error_code(NULL, parse_rc),
+                 parse_rc == SIGV4_MISSING ? "Missing Authentication Token" : err_msg());
+        else
+            fail(&r, 400, "UnknownServiceException",
+                 "the request names no service slipway serves");
+    } else if (authenticate(&r, &principal, &auth, parse_rc) == 0) {
+        const char *region = parse_rc == 0 && auth.region[0] ? auth.region
+                                                             : r.route->default_region;
+        run_operation(&r, &principal, region);
+    }
+    to_http_response(resp, &r);
+    aws_response_release(&r.out);
+    free(r.headers);
+}

@@ -1,0 +1,154 @@
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "base/common.h"
+#include "server/server.h"
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "http/httpd.h"
+#include "server/api_route.h"
+#include "services/iam/iam.h"
+#include "store/store.h"
+
+/* How long a stop waits for requests in flight. */
+#define SHUTDOWN_GRACE_MS 10000
+
+static void internal_handle(void *ctx, const struct http_request *req,
+                            struct http_response *resp)
+{
+    (void)ctx;
+    if (strcmp(req->path, "/_slipway/health") == 0) {
+        static const char ok[] = "{\"status\":\"ok\"}";
+        http_response_set(resp, 200, "application/json", ok, sizeof(ok) - 1);
+        return;
+    }
+    static const char missing[] = "{\"message\":\"no such slipway endpoint\"}";
+    http_response_set(resp, 404, "application/json", missing, sizeof(missing) - 1);
+}
+
+static int write_file_atomic(const char *path, const char *text, mode_t mode)
+{
+    struct buf tmp = BUF_INIT;
+    buf_addf(&tmp, "%s.tmp", path);
+    int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    int rc = 0;
+    if (fd < 0) {
+        rc = err_set_errno(ERR_IO, "cannot write '%s'", tmp.data);
+    } else {
+        size_t len = strlen(text);
+        bool ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+        ok = close(fd) == 0 && ok;
+        if (!ok || rename(tmp.data, path) != 0) {
+            rc = err_set_errno(ERR_IO, "cannot write '%s'", path);
+            unlink(tmp.data);
+        }
+    }
+    buf_release(&tmp);
+    return rc;
+}
+
+static int make_data_dir(const char *dir)
+{
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+        return 0;
+    return err_set_errno(ERR_IO, "cannot create the data directory '%s'", dir);
+}
+
+int server_run(const struct server_config *cfg)
+{
+    int64_t started_ns = clock_mono_ns();
+    log_setup(STDERR_FILENO, server_config_log_level(cfg));
+    crypto_init();
+
+    /* Signals are taken by this thread alone, with sigwait(); every thread
+     * started later inherits the mask. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct store *store = NULL;
+    struct httpd *http = NULL;
+    int exit_code = 1;
+    struct buf path = BUF_INIT;
+
+    if (make_data_dir(cfg->data_dir) < 0 || store_open(&store, cfg->data_dir, NULL) < 0) {
+        log_error("server", "%s", err_msg());
+        goto done;
+    }
+    buf_addf(&path, "%s/%s", cfg->data_dir, SERVER_CREDENTIALS_FILE);
+    if (iam_bootstrap_admin(store, cfg->account_id, cfg->region, path.data) < 0) {
+        log_error("server", "cannot set up the admin credentials: %s", err_msg());
+        goto done;
+    }
+    size_t reclaimed = 0;
+    if (store_job_reclaim(&reclaimed, store, NULL) < 0)
+        log_warn("server", "cannot reclaim job leases: %s", err_msg());
+
+    struct api_route api = {
+        .store = store,
+        .default_account_id = cfg->account_id,
+        .default_region = cfg->region,
+        .auth_open = strcmp(cfg->auth, "open") == 0,
+    };
+    const struct http_route routes[] = {
+        {"/_slipway/", internal_handle, NULL},
+        {"/", api_route_handle, &api},
+    };
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    struct httpd_config hcfg = {
+        .listen = cfg->listen,
+        .workers = cfg->workers ? cfg->workers : (unsigned)(cores > 0 ? cores : 2),
+        .max_header_bytes = cfg->max_header_bytes,
+        .max_body_bytes = cfg->max_body_bytes,
+        .timeout_seconds = cfg->timeout_seconds,
+        .tls_cert_file = cfg->tls_cert,
+        .tls_key_file = cfg->tls_key,
+        .routes = routes,
+        .route_count = ARRAY_SIZE(routes),
+    };
+    if (httpd_start(&http, &hcfg) < 0) {
+        log_error("server", "%s", err_msg());
+        goto done;
+    }
+
+    const char *scheme = cfg->tls_cert ? "https" : "http";
+    struct buf endpoint = BUF_INIT;
+    buf_addf(&endpoint, "{\"endpoint\":\"%s://%s\",\"region\":\"%s\",\"account_id\":\"%s\"}\n",
+             scheme, httpd_address(http), cfg->region, cfg->account_id);
+    buf_reset(&path);
+    buf_addf(&path, "%s/%s", cfg->data_dir, SERVER_ENDPOINT_FILE);
+    if (write_file_atomic(path.data, endpoint.data, 0644) < 0)
+        log_warn("server", "%s", err_msg());
+    buf_release(&endpoint);
+
+    log_info("server", "listening on %s://%s (ready in %.1f ms)", scheme, httpd_address(http),
+             (double)(clock_mono_ns() - started_ns) / 1e6);
+    fprintf(stderr,
+            "\nslipway is serving on %s://%s\n"
+            "  admin credentials: %s/%s\n"
+            "  try:  eval \"$(build/slipway env --data %s)\" && aws sts get-caller-identity\n\n",
+            scheme, httpd_address(http), cfg->data_dir, SERVER_CREDENTIALS_FILE, cfg->data_dir);
+
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log_info("server", "stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    httpd_stop(http, SHUTDOWN_GRACE_MS);
+    http = NULL;
+    exit_code = 0;
+done:
+    httpd_stop(http, 0);
+    store_free(store);
+    buf_release(&path);
+    if (exit_code == 0)
+        log_info("server", "stopped");
+    return exit_code;
+}

@@ -1,0 +1,35 @@
+#include "base/common.h"
+#include "server/services.h"
+#include "services/iam/iam.h"
+#include "services/sts/sts.h"
+
+static const struct api_service *const services[] = {
+    &iam_api_service,
+    &sts_api_service,
+};
+
+const struct api_service *services_find(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(services); i++)
+        if (strcmp(services[i]->name, name) == 0)
+            return services[i];
+    return NULL;
+}
+
+api_handler_fn services_handler(const struct api_service *svc, const char *operation)
+{
+    if (!svc)
+        return NULL;
+    size_t lo = 0, hi = svc->operation_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(svc->operations[mid].name, operation);
+        if (c == 0)
+            return svc->operations[mid].handler;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}

@@ -1,0 +1,11 @@
+#ifndef SLIPWAY_SERVER_SERVICES_H
+#define SLIPWAY_SERVER_SERVICES_H
+
+#include "aws/api.h"
+
+/* The service implementations this binary serves, by model name. */
+const struct api_service *services_find(const char *name);
+/* The handler for an operation, NULL when the service has none. */
+api_handler_fn services_handler(const struct api_service *svc, const char *operation);
+
+#endif

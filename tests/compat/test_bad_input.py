@@ -1,0 +1,168 @@
+"""Bad input of every kind gets an AWS-shaped error, stores nothing, and the
+server keeps serving. Requests are signed with botocore's own SigV4 signer
+so that they reach the decoders."""
+import http.client
+import json
+import socket
+import unittest
+
+import botocore.auth
+import botocore.credentials
+from botocore.awsrequest import AWSRequest
+
+from slipway_server import SlipwayServer
+
+
+class TestBadInput(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = SlipwayServer("--max-body", "65536").start()
+        cls.creds = botocore.credentials.Credentials(cls.srv.access_key, cls.srv.secret_key)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        cls.srv.cleanup()
+
+    def send(self, service, body, headers=None, method="POST", path="/"):
+        """Signs and sends a raw request; returns (status, headers, body bytes)."""
+        url = self.srv.endpoint + path
+        req = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
+        botocore.auth.SigV4Auth(self.creds, service, "us-east-1").add_auth(req)
+        prepared = req.prepare()
+        conn = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
+        conn.request(method, path, body=prepared.body, headers=dict(prepared.headers))
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, dict(resp.getheaders()), data
+
+    def json_call(self, target, body, prefix="Logs_20140328", service="logs"):
+        return self.send(service, body, {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": f"{prefix}.{target}"})
+
+    def query_call(self, body, service="iam"):
+        return self.send(service, body, {
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+
+    def assert_json_error(self, resp, status, code):
+        st, headers, data = resp
+        self.assertEqual(st, status, data)
+        doc = json.loads(data)
+        self.assertIn(code, doc.get("__type", ""), data)
+        self.assertTrue(doc.get("message") or doc.get("Message"), data)
+
+    def assert_query_error(self, resp, status, code):
+        st, _, data = resp
+        self.assertEqual(st, status, data)
+        self.assertIn(f"<Code>{code}</Code>".encode(), data)
+        self.assertIn(b"<Message>", data)
+
+    def assert_serving(self):
+        self.assertEqual(self.srv.client("sts").get_caller_identity()["Account"], "000000000000")
+
+    def user_exists(self, name):
+        try:
+            self.srv.client("iam").get_user(UserName=name)
+            return True
+        except self.srv.client("iam").exceptions.NoSuchEntityException:
+            return False
+
+    def test_malformed_json(self):
+        self.assert_json_error(self.json_call("CreateLogGroup", b'{"logGroupName": '),
+                               400, "SerializationException")
+        self.assert_serving()
+
+    def test_wrong_member_type(self):
+        resp = self.json_call("CreateLogGroup", b'{"logGroupName": 42}')
+        self.assert_json_error(resp, 400, "SerializationException")
+        self.assertIn(b"logGroupName", resp[2])
+        self.assert_serving()
+
+    def test_missing_required_member(self):
+        resp = self.json_call("CreateLogGroup", b'{}')
+        self.assert_json_error(resp, 400, "ValidationException")
+        self.assertIn(b"logGroupName", resp[2])
+        self.assert_serving()
+
+    def test_invalid_utf8_json(self):
+        self.assert_json_error(self.json_call("CreateLogGroup", b'{"logGroupName": "a\xff"}'),
+                               400, "SerializationException")
+        self.assert_serving()
+
+    def test_unknown_target(self):
+        resp = self.json_call("NoSuchOperation", b"{}")
+        self.assert_json_error(resp, 400, "UnknownOperationException")
+        self.assert_serving()
+
+    def test_unknown_action_query(self):
+        self.assert_query_error(self.query_call(b"Action=NoSuchThing&Version=2010-05-08"),
+                                400, "InvalidAction")
+        self.assert_serving()
+
+    def test_malformed_form(self):
+        resp = self.query_call(b"Action=CreateUser&Version=2010-05-08&UserName=%zz")
+        self.assertEqual(resp[0], 400, resp[2])
+        self.assertIn(b"<Code>", resp[2])
+        self.assertFalse(self.user_exists("zz"))
+        self.assert_serving()
+
+    def test_query_validation_error_stores_nothing(self):
+        resp = self.query_call(b"Action=CreateUser&Version=2010-05-08&UserName=bad%20name")
+        self.assert_query_error(resp, 400, "ValidationError")
+        self.assertFalse(self.user_exists("bad name"))
+        self.assert_serving()
+
+    def test_query_wrong_type(self):
+        resp = self.query_call(b"Action=ListUsers&Version=2010-05-08&MaxItems=lots")
+        self.assertEqual(resp[0], 400, resp[2])
+        self.assertIn(b"MaxItems", resp[2])
+        self.assert_serving()
+
+    def test_invalid_utf8_form(self):
+        resp = self.query_call(b"Action=CreateUser&Version=2010-05-08&UserName=%ff%fe")
+        self.assertEqual(resp[0], 400, resp[2])
+        self.assert_serving()
+
+    def test_oversized_body(self):
+        big = b'{"logGroupName": "' + b"a" * 70000 + b'"}'
+        st, _, data = self.json_call("CreateLogGroup", big)
+        self.assertEqual(st, 413, data)
+        self.assert_serving()
+
+    def test_oversized_headers(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
+        conn.request("POST", "/", body=b"{}", headers={"X-Filler": "f" * 100000})
+        resp = conn.getresponse()
+        resp.read()
+        self.assertIn(resp.status, (413, 431))
+        conn.close()
+        self.assert_serving()
+
+    def test_crlf_in_header_value(self):
+        # A bare CR inside a header value is not valid HTTP: rejected, not parsed
+        # as two headers.
+        s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=10)
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Logs_20140328.CreateLogGroup\r"
+                  b"X-Injected: 1\r\nContent-Length: 2\r\n\r\n{}")
+        data = s.recv(65536)
+        s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 4"), data[:100])
+        self.assert_serving()
+
+    def test_everything_then_valid_call(self):
+        for body in (b"\x00\x01\x02", b"[]", b'{"a":' * 200, b"null", b'"x"'):
+            st, _, _ = self.json_call("CreateLogGroup", body)
+            self.assertEqual(st, 400)
+        for body in (b"Action=", b"&&&&", b"Action=CreateUser&UserName", b"%"):
+            st, _, _ = self.query_call(body)
+            self.assertIn(st, (400, 403))
+        self.assert_serving()
+        iam = self.srv.client("iam")
+        iam.create_user(UserName="after-bad-input")
+        self.assertTrue(self.user_exists("after-bad-input"))
+
+
+if __name__ == "__main__":
+    unittest.main()
