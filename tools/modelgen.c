@@ -146,8 +146,7 @@ static void emit_service(struct buf *out, const struct model_service *svc, const
         if (s->enum_count)
             buf_addf(out, ", .enum_values = %s_enum_%u, .enum_count = %u", id, i, s->enum_count);
         if (s->type == SHAPE_STRUCTURE && s->member_count)
-            buf_addf(out, ", .members = %s_members_%u, .member_count = %u", id, i,
-                     s->member_count);
+            buf_addf(out, ", .members = %s_members_%u, .member_count = %u", id, i, s->member_count);
         if (s->payload) {
             buf_adds(out, ", .payload = ");
             emit_str(out, s->payload);
@@ -282,8 +281,7 @@ int main(int argc, char **argv)
         }
         ids[i] = xasprintf("m_%s", base);
         for (char *p = ids[i]; *p; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                  (*p >= '0' && *p <= '9')))
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
                 *p = '_';
         emit_service(&out, svc, ids[i]);
         model_service_free(svc);

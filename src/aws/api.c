@@ -42,8 +42,8 @@ int api_error(struct api_call *call, int kind, const char *code, const char *fmt
 
 void api_action_name(char *out, size_t size, const struct api_call *call)
 {
-    const char *prefix = call->service->signing_name ? call->service->signing_name
-                                                     : call->service->name;
+    const char *prefix =
+        call->service->signing_name ? call->service->signing_name : call->service->name;
     snprintf(out, size, "%s:%s", prefix, call->op ? call->op->name : "");
 }
 
@@ -62,16 +62,57 @@ int api_authorize(struct api_call *call, const char *action, const char *resourc
     return rc;
 }
 
+/*
+ * The operation's noun: "GetRepository" -> "Repository", "CreateLogGroup"
+ * -> "LogGroup". An error naming it ("RepositoryDoesNotExistException")
+ * is a better fit than another that merely matches the kind.
+ */
+static void operation_noun(char *out, size_t size, const char *op)
+{
+    const char *p = op;
+    if (*p)
+        p++;
+    while (*p && !(*p >= 'A' && *p <= 'Z'))
+        p++;
+    snprintf(out, size, "%s", *p ? p : op);
+}
+
+/* Strips a trailing plural 's' so "Repositories" ~ "Repositor...". */
+static bool mentions(const char *code, const char *noun)
+{
+    size_t n = strlen(noun);
+    if (n > 3 && noun[n - 1] == 's')
+        n--;
+    if (n > 3 && strncmp(noun + n - 2, "ie", 2) == 0)
+        n -= 2;
+    for (const char *p = code; *p; p++)
+        if (strncmp(p, noun, n) == 0)
+            return true;
+    return false;
+}
+
 static const struct model_shape *find_error(const struct model_operation *op,
                                             const char *const *needles)
 {
     if (!op)
         return NULL;
-    for (const char *const *n = needles; *n; n++)
-        for (uint32_t i = 0; i < op->error_count; i++)
-            if (strstr(op->errors[i]->error_code, *n))
-                return op->errors[i];
-    return NULL;
+    char noun[128];
+    operation_noun(noun, sizeof(noun), op->name);
+    const struct model_shape *best = NULL;
+    int best_score = 0;
+    for (size_t n = 0; needles[n]; n++) {
+        for (uint32_t i = 0; i < op->error_count; i++) {
+            const char *code = op->errors[i]->error_code;
+            if (!strstr(code, needles[n]))
+                continue;
+            int score = 100 - (int)n + (mentions(code, noun) ? 1000 : 0);
+            if (score > best_score) {
+                best = op->errors[i];
+                best_score = score;
+            }
+        }
+    }
+    return best;
 }
 
 static const struct model_shape *find_error_code(const struct api_call *call, const char *code)
@@ -105,23 +146,20 @@ static struct generic_error generic_for(int kind)
         return (struct generic_error){"ResourceAlreadyExistsException", "EntityAlreadyExists",
                                       "BucketAlreadyExists", 409};
     case ERR_INVALID:
-        return (struct generic_error){"ValidationException", "ValidationError",
-                                      "InvalidArgument", 400};
+        return (struct generic_error){"ValidationException", "ValidationError", "InvalidArgument",
+                                      400};
     case ERR_CONFLICT:
         return (struct generic_error){"ConflictException", "ConcurrentModification",
                                       "OperationAborted", 409};
     case ERR_DENIED:
-        return (struct generic_error){"AccessDeniedException", "AccessDenied", "AccessDenied",
-                                      403};
+        return (struct generic_error){"AccessDeniedException", "AccessDenied", "AccessDenied", 403};
     case ERR_LIMIT:
-        return (struct generic_error){"LimitExceededException", "LimitExceeded",
-                                      "TooManyBuckets", 400};
+        return (struct generic_error){"LimitExceededException", "LimitExceeded", "TooManyBuckets",
+                                      400};
     case ERR_UNSUPPORTED:
-        return (struct generic_error){"NotImplemented", "NotImplemented", "NotImplemented",
-                                      501};
+        return (struct generic_error){"NotImplemented", "NotImplemented", "NotImplemented", 501};
     default:
-        return (struct generic_error){"InternalFailure", "InternalFailure", "InternalError",
-                                      500};
+        return (struct generic_error){"InternalFailure", "InternalFailure", "InternalError", 500};
     }
 }
 
@@ -132,11 +170,10 @@ void api_error_map(struct aws_error *out, const struct api_call *call, int kind,
     static const char *const exists[] = {"AlreadyExists", "Exists", NULL};
     static const char *const invalid[] = {"InvalidInput", "InvalidParameter", "Validation",
                                           "InvalidRequest", NULL};
-    static const char *const conflict[] = {"ConcurrentModification", "DeleteConflict",
-                                           "Conflict", "ResourceInUse", NULL};
+    static const char *const conflict[] = {"ConcurrentModification", "DeleteConflict", "Conflict",
+                                           "ResourceInUse", NULL};
     static const char *const limit[] = {"LimitExceeded", "QuotaExceeded", NULL};
-    static const char *const internal[] = {"ServiceFailure", "InternalService", "Internal",
-                                           NULL};
+    static const char *const internal[] = {"ServiceFailure", "InternalService", "Internal", NULL};
 
     memset(out, 0, sizeof(*out));
     out->message = message;

@@ -9,8 +9,8 @@ void arn_format(struct buf *out, const char *service, const char *region, const 
              account ? account : "", resource);
 }
 
-static int copy_field(char *dst, size_t size, const char *start, const char *end,
-                      const char *what, const char *s)
+static int copy_field(char *dst, size_t size, const char *start, const char *end, const char *what,
+                      const char *s)
 {
     size_t n = (size_t)(end - start);
     if (n >= size)
@@ -28,8 +28,7 @@ int arn_parse(struct arn *out, const char *s)
         return err_set(ERR_INVALID, "'%s' is not a valid ARN: it must start with 'arn:'", s);
     p += 4;
     char *fields[] = {a.partition, a.service, a.region, a.account};
-    size_t sizes[] = {sizeof(a.partition), sizeof(a.service), sizeof(a.region),
-                      sizeof(a.account)};
+    size_t sizes[] = {sizeof(a.partition), sizeof(a.service), sizeof(a.region), sizeof(a.account)};
     const char *names[] = {"the partition", "the service", "the region", "the account"};
     for (int i = 0; i < 4; i++) {
         const char *colon = strchr(p, ':');

@@ -51,12 +51,18 @@ const struct model_member *model_member_find(const struct model_shape *shape, co
 const char *shape_type_name(enum shape_type type)
 {
     static const char *const names[] = {
-        [SHAPE_STRUCTURE] = "structure", [SHAPE_LIST] = "list",
-        [SHAPE_MAP] = "map",             [SHAPE_STRING] = "string",
-        [SHAPE_BOOLEAN] = "boolean",     [SHAPE_INTEGER] = "integer",
-        [SHAPE_LONG] = "long",           [SHAPE_FLOAT] = "float",
-        [SHAPE_DOUBLE] = "double",       [SHAPE_BIGINTEGER] = "bigInteger",
-        [SHAPE_BIGDECIMAL] = "bigDecimal", [SHAPE_TIMESTAMP] = "timestamp",
+        [SHAPE_STRUCTURE] = "structure",
+        [SHAPE_LIST] = "list",
+        [SHAPE_MAP] = "map",
+        [SHAPE_STRING] = "string",
+        [SHAPE_BOOLEAN] = "boolean",
+        [SHAPE_INTEGER] = "integer",
+        [SHAPE_LONG] = "long",
+        [SHAPE_FLOAT] = "float",
+        [SHAPE_DOUBLE] = "double",
+        [SHAPE_BIGINTEGER] = "bigInteger",
+        [SHAPE_BIGDECIMAL] = "bigDecimal",
+        [SHAPE_TIMESTAMP] = "timestamp",
         [SHAPE_BLOB] = "blob",
     };
     if ((size_t)type >= ARRAY_SIZE(names))

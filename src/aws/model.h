@@ -92,15 +92,15 @@ enum protocol {
 struct model_shape;
 
 struct model_member {
-    const char *name;              /* member name; for list/map parts: "member", "key", "value" */
+    const char *name; /* member name; for list/map parts: "member", "key", "value" */
     const struct model_shape *shape;
-    const char *location_name;     /* wire name, NULL when it is `name` */
-    const char *query_name;        /* ec2 queryName, NULL when absent */
-    const char *xml_ns_prefix;     /* xmlNamespace.prefix, NULL when absent */
-    const char *xml_ns_uri;        /* xmlNamespace.uri, NULL when absent */
-    uint16_t flags;                /* MEMBER_F_* */
-    uint8_t location;              /* enum member_location */
-    uint8_t timestamp_format;      /* enum timestamp_format, TS_DEFAULT if unset */
+    const char *location_name; /* wire name, NULL when it is `name` */
+    const char *query_name;    /* ec2 queryName, NULL when absent */
+    const char *xml_ns_prefix; /* xmlNamespace.prefix, NULL when absent */
+    const char *xml_ns_uri;    /* xmlNamespace.uri, NULL when absent */
+    uint16_t flags;            /* MEMBER_F_* */
+    uint8_t location;          /* enum member_location */
+    uint8_t timestamp_format;  /* enum timestamp_format, TS_DEFAULT if unset */
 };
 
 struct model_shape {
@@ -111,13 +111,13 @@ struct model_shape {
     /* Length limits (string, blob, list, map) or value range (numbers). */
     double min;
     double max;
-    const char *pattern;      /* regular expression as in the model, NULL if none */
+    const char *pattern; /* regular expression as in the model, NULL if none */
     const char *const *enum_values;
     uint32_t enum_count;
     /* structure */
     const struct model_member *members;
     uint32_t member_count;
-    const char *payload;      /* name of the payload member, NULL if none */
+    const char *payload; /* name of the payload member, NULL if none */
     /* list: member; map: key and value */
     const struct model_member *member;
     const struct model_member *key;
@@ -139,9 +139,9 @@ struct model_shape {
 struct model_operation {
     const char *name;
     const char *http_method;
-    const char *request_uri;      /* e.g. "/{Bucket}/{Key+}?tagging" */
-    uint16_t response_code;       /* http.responseCode, 0 when unset */
-    uint16_t flags;               /* OP_F_* */
+    const char *request_uri;          /* e.g. "/{Bucket}/{Key+}?tagging" */
+    uint16_t response_code;           /* http.responseCode, 0 when unset */
+    uint16_t flags;                   /* OP_F_* */
     const struct model_shape *input;  /* NULL when the operation takes none */
     const struct model_shape *output; /* NULL when it returns none */
     const char *input_location_name;  /* input.locationName (restXml root element) */
@@ -149,20 +149,20 @@ struct model_operation {
     const char *result_wrapper;       /* output.resultWrapper (query) */
     const struct model_shape *const *errors;
     uint32_t error_count;
-    const char *host_prefix;          /* endpoint.hostPrefix */
+    const char *host_prefix; /* endpoint.hostPrefix */
 };
 
 struct model_service {
-    const char *name;            /* slipway's name: the models/ file stem, e.g. "iam" */
-    uint8_t protocol;            /* enum protocol */
+    const char *name; /* slipway's name: the models/ file stem, e.g. "iam" */
+    uint8_t protocol; /* enum protocol */
     const char *api_version;
-    const char *json_version;    /* "1.0" or "1.1" for PROTO_JSON */
-    const char *target_prefix;   /* X-Amz-Target prefix for PROTO_JSON */
+    const char *json_version;  /* "1.0" or "1.1" for PROTO_JSON */
+    const char *target_prefix; /* X-Amz-Target prefix for PROTO_JSON */
     const char *endpoint_prefix;
-    const char *signing_name;    /* SigV4 service name (signingName, else endpointPrefix) */
+    const char *signing_name; /* SigV4 service name (signingName, else endpointPrefix) */
     const char *service_id;
-    const char *xml_namespace;   /* metadata.xmlNamespace, for query responses */
-    bool global_endpoint;        /* metadata.globalEndpoint present (iam) */
+    const char *xml_namespace; /* metadata.xmlNamespace, for query responses */
+    bool global_endpoint;      /* metadata.globalEndpoint present (iam) */
     /* Sorted by name (strcmp), for binary search. */
     const struct model_operation *operations;
     uint32_t operation_count;

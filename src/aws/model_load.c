@@ -45,14 +45,22 @@ static int parse_type(const char *type)
         const char *name;
         enum shape_type type;
     } types[] = {
-        {"structure", SHAPE_STRUCTURE}, {"list", SHAPE_LIST},
-        {"map", SHAPE_MAP},             {"string", SHAPE_STRING},
-        {"boolean", SHAPE_BOOLEAN},     {"integer", SHAPE_INTEGER},
-        {"long", SHAPE_LONG},           {"float", SHAPE_FLOAT},
-        {"double", SHAPE_DOUBLE},       {"bigInteger", SHAPE_BIGINTEGER},
-        {"bigDecimal", SHAPE_BIGDECIMAL}, {"timestamp", SHAPE_TIMESTAMP},
-        {"blob", SHAPE_BLOB},           {"character", SHAPE_STRING},
-        {"byte", SHAPE_INTEGER},        {"short", SHAPE_INTEGER},
+        {"structure", SHAPE_STRUCTURE},
+        {"list", SHAPE_LIST},
+        {"map", SHAPE_MAP},
+        {"string", SHAPE_STRING},
+        {"boolean", SHAPE_BOOLEAN},
+        {"integer", SHAPE_INTEGER},
+        {"long", SHAPE_LONG},
+        {"float", SHAPE_FLOAT},
+        {"double", SHAPE_DOUBLE},
+        {"bigInteger", SHAPE_BIGINTEGER},
+        {"bigDecimal", SHAPE_BIGDECIMAL},
+        {"timestamp", SHAPE_TIMESTAMP},
+        {"blob", SHAPE_BLOB},
+        {"character", SHAPE_STRING},
+        {"byte", SHAPE_INTEGER},
+        {"short", SHAPE_INTEGER},
     };
     for (size_t i = 0; i < ARRAY_SIZE(types); i++)
         if (strcmp(types[i].name, type) == 0)
@@ -133,8 +141,7 @@ static int load_member(struct loaded_service *ls, struct model_member *m, const 
     }
     int loc = parse_location(get_str(def, "location"));
     if (loc < 0)
-        return err_set(ERR_INVALID, "%s: unknown location '%s'", where,
-                       get_str(def, "location"));
+        return err_set(ERR_INVALID, "%s: unknown location '%s'", where, get_str(def, "location"));
     m->location = (uint8_t)loc;
     int tsf = parse_timestamp_format(get_str(def, "timestampFormat"));
     if (tsf < 0)
@@ -205,11 +212,16 @@ static int load_shape_body(struct loaded_service *ls, struct model_shape *s, jso
         const char *key;
         uint16_t flag;
     } flags[] = {
-        {"flattened", SHAPE_F_FLATTENED},   {"sensitive", SHAPE_F_SENSITIVE},
-        {"streaming", SHAPE_F_STREAMING},   {"exception", SHAPE_F_EXCEPTION},
-        {"union", SHAPE_F_UNION},           {"document", SHAPE_F_DOCUMENT},
-        {"eventstream", SHAPE_F_EVENTSTREAM}, {"event", SHAPE_F_EVENT},
-        {"fault", SHAPE_F_FAULT},           {"requiresLength", SHAPE_F_REQUIRES_LENGTH},
+        {"flattened", SHAPE_F_FLATTENED},
+        {"sensitive", SHAPE_F_SENSITIVE},
+        {"streaming", SHAPE_F_STREAMING},
+        {"exception", SHAPE_F_EXCEPTION},
+        {"union", SHAPE_F_UNION},
+        {"document", SHAPE_F_DOCUMENT},
+        {"eventstream", SHAPE_F_EVENTSTREAM},
+        {"event", SHAPE_F_EVENT},
+        {"fault", SHAPE_F_FAULT},
+        {"requiresLength", SHAPE_F_REQUIRES_LENGTH},
     };
     for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
         if (get_bool(def, flags[i].key))
@@ -222,8 +234,7 @@ static int load_shape_body(struct loaded_service *ls, struct model_shape *s, jso
         for (size_t i = 0; i < n; i++) {
             json_t *e = json_array_get(enums, i);
             if (!json_is_string(e))
-                return err_set(ERR_INVALID, "shape '%s': enum value %zu is not a string", name,
-                               i);
+                return err_set(ERR_INVALID, "shape '%s': enum value %zu is not a string", name, i);
             vals[i] = own_str(ls, json_string_value(e));
         }
         s->enum_values = vals;
@@ -235,7 +246,7 @@ static int load_shape_body(struct loaded_service *ls, struct model_shape *s, jso
         const char *code = get_str(error, "code");
         s->error_code = own_str(ls, code ? code : name);
         json_t *status = json_object_get(error, "httpStatusCode");
-        s->error_status = json_is_integer(status) ? (uint16_t)json_integer_value(status)
+        s->error_status = json_is_integer(status)      ? (uint16_t)json_integer_value(status)
                           : (s->flags & SHAPE_F_FAULT) ? 500
                                                        : 400;
         if (get_bool(error, "senderFault"))

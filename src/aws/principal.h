@@ -13,7 +13,7 @@ enum principal_type {
     PRINCIPAL_ROOT,
 };
 
-#define ACCOUNT_ID_LEN 12
+#define ACCOUNT_ID_LEN    12
 #define PRINCIPAL_ARN_MAX 1024
 #define PRINCIPAL_ID_MAX  256
 

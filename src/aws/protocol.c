@@ -49,8 +49,8 @@ const char *aws_response_header(const struct aws_response *resp, const char *nam
     return NULL;
 }
 
-int protocol_match_operation(const struct model_operation **op_out,
-                             const struct model_service *svc, const struct aws_request *req)
+int protocol_match_operation(const struct model_operation **op_out, const struct model_service *svc,
+                             const struct aws_request *req)
 {
     switch (svc->protocol) {
     case PROTO_JSON:

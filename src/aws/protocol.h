@@ -79,8 +79,8 @@ struct aws_error {
  * protocols. Returns 0, or ERR_NOT_FOUND with a message naming what was
  * asked for (the caller answers UnknownOperationException or the like).
  */
-int protocol_match_operation(const struct model_operation **op_out,
-                             const struct model_service *svc, const struct aws_request *req);
+int protocol_match_operation(const struct model_operation **op_out, const struct model_service *svc,
+                             const struct aws_request *req);
 
 /*
  * Decodes a request into a params object for `op` (an empty object when

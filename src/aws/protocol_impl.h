@@ -25,8 +25,7 @@ int query_protocol_match(const struct model_operation **op_out, const struct mod
 int query_protocol_decode(json_t **params_out, const struct model_service *svc,
                           const struct model_operation *op, const struct aws_request *req);
 int query_protocol_encode(struct aws_response *resp, const struct model_service *svc,
-                          const struct model_operation *op, json_t *output,
-                          const char *request_id);
+                          const struct model_operation *op, json_t *output, const char *request_id);
 void query_protocol_encode_error(struct aws_response *resp, const struct model_service *svc,
                                  const struct aws_error *err, const char *request_id);
 

@@ -21,7 +21,7 @@ char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 #define ALLOC_GROW(array, want, alloc)                                                             \
     do {                                                                                           \
         if ((size_t)(want) > (alloc)) {                                                            \
-            size_t alloc_grow_n_ = (alloc) ? (alloc) * 2 : 8;                                      \
+            size_t alloc_grow_n_ = (alloc) ? (alloc)*2 : 8;                                        \
             if (alloc_grow_n_ < (size_t)(want))                                                    \
                 alloc_grow_n_ = (want);                                                            \
             (array) = xrealloc((array), alloc_grow_n_ * sizeof(*(array)));                         \

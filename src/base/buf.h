@@ -20,7 +20,10 @@ struct buf {
 };
 
 extern char buf_empty_[];
-#define BUF_INIT {.data = buf_empty_, .len = 0, .alloc = 0, .max = 0}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        .data = buf_empty_, .len = 0, .alloc = 0, .max = 0                                         \
+    }
 
 void buf_init(struct buf *b);
 void buf_release(struct buf *b);

@@ -109,8 +109,8 @@ static bool fields_valid(const struct tm *tm)
 
 static int invalid(const char *what, const char *s, size_t len)
 {
-    return err_set(ERR_INVALID, "'%.*s' is not a valid %s timestamp", (int)(len > 64 ? 64 : len),
-                   s, what);
+    return err_set(ERR_INVALID, "'%.*s' is not a valid %s timestamp", (int)(len > 64 ? 64 : len), s,
+                   what);
 }
 
 int time_parse_iso8601(int64_t *ms_out, const char *s, size_t len)
@@ -125,8 +125,7 @@ int time_parse_iso8601(int64_t *ms_out, const char *s, size_t len)
         return invalid("ISO 8601", s, len);
     p++;
     if (!digits(&p, end, 2, &tm.tm_hour) || !expect(&p, end, ':') ||
-        !digits(&p, end, 2, &tm.tm_min) || !expect(&p, end, ':') ||
-        !digits(&p, end, 2, &tm.tm_sec))
+        !digits(&p, end, 2, &tm.tm_min) || !expect(&p, end, ':') || !digits(&p, end, 2, &tm.tm_sec))
         return invalid("ISO 8601", s, len);
     if (p < end && *p == '.') {
         p++;

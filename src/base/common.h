@@ -21,10 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define UNUSED        __attribute__((unused))
+#define ARRAY_SIZE(a)          (sizeof(a) / sizeof((a)[0]))
+#define UNUSED                 __attribute__((unused))
 #define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
-#define NORETURN      __attribute__((noreturn))
+#define NORETURN               __attribute__((noreturn))
 
 /* Hand over ownership of a pointer held by a cleanup variable. */
 #define TAKE_PTR(p)                                                                                \

@@ -10,9 +10,18 @@
 static EVP_MD *md_sha256;
 static EVP_MD *md_md5;
 static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
+/* Frees each thread's digest context when the thread ends. */
+static pthread_key_t md_ctx_key;
+
+static void md_ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
 
 static void crypto_fetch(void)
 {
+    if (pthread_key_create(&md_ctx_key, md_ctx_free) != 0)
+        abort();
     md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
     if (!md_sha256 || !md_md5) {
@@ -33,7 +42,7 @@ static EVP_MD_CTX *md_ctx(void)
 {
     if (!thread_md_ctx) {
         thread_md_ctx = EVP_MD_CTX_new();
-        if (!thread_md_ctx)
+        if (!thread_md_ctx || pthread_setspecific(md_ctx_key, thread_md_ctx) != 0)
             abort();
     }
     return thread_md_ctx;
@@ -207,8 +216,8 @@ int base64_decode(struct buf *out, const char *s, size_t len)
             if (pad || (v[j] = b64_value(c)) < 0)
                 return err_set(ERR_INVALID, "invalid base64 character at offset %zu", i + j);
         }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-                     (uint32_t)v[3];
+        uint32_t w =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         uint8_t bytes[3] = {(uint8_t)(w >> 16), (uint8_t)(w >> 8), (uint8_t)w};
         buf_add(out, bytes, (size_t)(3 - pad));
     }

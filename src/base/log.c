@@ -18,8 +18,8 @@ bool log_enabled(enum log_level level)
     return level >= log_min;
 }
 
-void log_write(enum log_level level, const char *component, const char *request_id,
-               const char *fmt, ...)
+void log_write(enum log_level level, const char *component, const char *request_id, const char *fmt,
+               ...)
 {
     static const char *const names[] = {"debug", "info", "warn", "error"};
     if (!log_enabled(level))

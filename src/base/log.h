@@ -15,8 +15,8 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 void log_setup(int fd, enum log_level min_level);
 bool log_enabled(enum log_level level);
 
-void log_write(enum log_level level, const char *component, const char *request_id,
-               const char *fmt, ...) PRINTF_LIKE(4, 5);
+void log_write(enum log_level level, const char *component, const char *request_id, const char *fmt,
+               ...) PRINTF_LIKE(4, 5);
 
 #define log_debug(comp, ...) log_write(LOG_DEBUG, comp, NULL, __VA_ARGS__)
 #define log_info(comp, ...)  log_write(LOG_INFO, comp, NULL, __VA_ARGS__)

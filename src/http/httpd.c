@@ -130,15 +130,13 @@ static enum MHD_Result queue(struct MHD_Connection *connection, struct request_s
 {
     size_t len;
     char *body = buf_detach(&resp->body, &len);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer_with_free_callback(len, body, free);
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
     if (!r) {
         free(body);
         return MHD_NO;
     }
     for (size_t i = 0; i < resp->header_count; i++) {
-        if (MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value) !=
-            MHD_YES)
+        if (MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value) != MHD_YES)
             log_write(LOG_WARN, "http", st->request_id, "dropped response header '%s'",
                       resp->headers[i].name);
     }
@@ -150,8 +148,7 @@ static enum MHD_Result queue(struct MHD_Connection *connection, struct request_s
     return ret;
 }
 
-static void route(struct httpd *server, const struct http_request *req,
-                  struct http_response *resp)
+static void route(struct httpd *server, const struct http_request *req, struct http_response *resp)
 {
     for (size_t i = 0; i < server->config.route_count; i++) {
         const struct http_route *rt = &server->routes[i];
@@ -165,9 +162,8 @@ static void route(struct httpd *server, const struct http_request *req,
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)url;
     (void)version;
@@ -181,8 +177,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     }
 
     if (*upload_data_size) {
-        if (!st->body_too_large &&
-            buf_try_add(&st->body, upload_data, *upload_data_size) < 0) {
+        if (!st->body_too_large && buf_try_add(&st->body, upload_data, *upload_data_size) < 0) {
             st->body_too_large = true;
             buf_release(&st->body);
         }
@@ -221,8 +216,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     if (ci && ci->client_addr) {
         const struct sockaddr *sa = ci->client_addr;
         if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, remote,
-                      sizeof(remote));
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, remote, sizeof(remote));
         else if (sa->sa_family == AF_INET6)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, remote,
                       sizeof(remote));
@@ -259,8 +253,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     atomic_fetch_sub(&server->in_flight, 1);
     if (log_enabled(LOG_INFO)) {
         double ms = (double)(clock_mono_ns() - st->start_ns) / 1e6;
-        log_write(LOG_INFO, "http", st->request_id, "%s status=%d ms=%.3f%s",
-                  st->target, st->status, ms,
+        log_write(LOG_INFO, "http", st->request_id, "%s status=%d ms=%.3f%s", st->target,
+                  st->status, ms,
                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed)");
     }
     buf_release(&st->body);
@@ -386,8 +380,7 @@ static int bind_socket(struct httpd *server, const char *listen_addr)
     } else {
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-        snprintf(server->address, sizeof(server->address), "[%s]:%u", host,
-                 ntohs(s6->sin6_port));
+        snprintf(server->address, sizeof(server->address), "[%s]:%u", host, ntohs(s6->sin6_port));
     }
     server->listen_fd = fd;
     return 0;
@@ -417,15 +410,14 @@ int httpd_start(struct httpd **out, const struct httpd_config *config)
     struct MHD_OptionItem opts[16];
     size_t n = 0;
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, server->listen_fd, NULL};
-    opts[n++] =
-        (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, config->workers ? config->workers : 1,
-                                NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+                                        config->workers ? config->workers : 1, NULL};
     /* The per-connection pool holds the request line and headers. */
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                         (intptr_t)(config->max_header_bytes + 16384), NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
-                                        config->timeout_seconds ? config->timeout_seconds : 60,
-                                        NULL};
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+                                config->timeout_seconds ? config->timeout_seconds : 60, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, server};
     opts[n++] =
         (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, server};
@@ -437,8 +429,8 @@ int httpd_start(struct httpd **out, const struct httpd_config *config)
     }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-    server->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, server,
-                                      MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    server->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, server, MHD_OPTION_ARRAY,
+                                      opts, MHD_OPTION_END);
     if (!server->daemon) {
         rc = err_set(ERR_IO, "cannot start the HTTP server on '%s'%s", config->listen,
                      tls ? " (check the TLS certificate and key)" : "");

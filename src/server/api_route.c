@@ -50,15 +50,14 @@ static void fail(struct api_request *r, int status, const char *code, const char
 
 /* Which service a request is for: X-Amz-Target, else the SigV4 scope. */
 static const struct model_service *identify_service(const struct api_request *r,
-                                                    const struct sigv4_auth *auth,
-                                                    bool have_auth)
+                                                    const struct sigv4_auth *auth, bool have_auth)
 {
     const struct aws_header *target = aws_request_header(&r->aws, "X-Amz-Target");
     if (target) {
         const char *dot = memchr(target->value, '.', target->value_len);
         if (dot) {
-            const struct model_service *svc = model_service_by_target_prefix(
-                target->value, (size_t)(dot - target->value));
+            const struct model_service *svc =
+                model_service_by_target_prefix(target->value, (size_t)(dot - target->value));
             if (svc)
                 return svc;
         }
@@ -153,8 +152,7 @@ static int authenticate(struct api_request *r, struct principal *principal,
         snprintf(message, sizeof(message), "%s", err_msg());
         struct buf creq = BUF_INIT;
         if (sigv4_canonical_request(&creq, &sreq, auth) == 0)
-            log_write(LOG_DEBUG, "sigv4", r->http->request_id, "canonical request:\n%s",
-                      creq.data);
+            log_write(LOG_DEBUG, "sigv4", r->http->request_id, "canonical request:\n%s", creq.data);
         buf_release(&creq);
         err_set(rc, "%s", message);
     }
@@ -175,8 +173,8 @@ static void run_operation(struct api_request *r, const struct principal *princip
         if (r->service->protocol == PROTO_QUERY)
             fail(r, 400, "InvalidAction", err_msg());
         else
-            fail(r, 400, is_json_protocol(r->service) ? "UnknownOperationException"
-                                                      : "MethodNotAllowed",
+            fail(r, 400,
+                 is_json_protocol(r->service) ? "UnknownOperationException" : "MethodNotAllowed",
                  err_msg());
         return;
     }
@@ -193,8 +191,7 @@ static void run_operation(struct api_request *r, const struct principal *princip
         struct buf message = BUF_INIT;
         if (validate_params(&message, op->input, params) < 0) {
             fail(r, 400,
-                 r->service->protocol == PROTO_QUERY ? "ValidationError"
-                                                      : "ValidationException",
+                 r->service->protocol == PROTO_QUERY ? "ValidationError" : "ValidationException",
                  message.data);
             buf_release(&message);
             json_decref(params);
@@ -210,8 +207,7 @@ static void run_operation(struct api_request *r, const struct principal *princip
     if (!handler) {
         char msg[256];
         snprintf(msg, sizeof(msg), "slipway does not implement %s:%s",
-                 r->service->signing_name ? r->service->signing_name : r->service->name,
-                 op->name);
+                 r->service->signing_name ? r->service->signing_name : r->service->name, op->name);
         fail(r, 501, "NotImplemented", msg);
         json_decref(params);
         return;
@@ -245,8 +241,8 @@ static void run_operation(struct api_request *r, const struct principal *princip
         snprintf(message, sizeof(message), "%s", err_msg());
         api_error_map(&e, &call, rc, message);
         if (e.status >= 500)
-            log_write(LOG_ERROR, "api", r->http->request_id, "%s:%s failed: %s",
-                      r->service->name, op->name, message);
+            log_write(LOG_ERROR, "api", r->http->request_id, "%s:%s failed: %s", r->service->name,
+                      op->name, message);
         aws_response_release(&r->out);
         protocol_encode_error(&r->out, r->service, &e, r->http->request_id);
     } else if ((rc = protocol_encode_response(&r->out, r->service, op, output,
@@ -300,11 +296,10 @@ void api_route_handle(void *ctx, const struct http_request *req, struct http_res
             fail(&r, parse_rc == SIGV4_MISSING ? 403 : 400, auth_error_code(NULL, parse_rc),
                  parse_rc == SIGV4_MISSING ? "Missing Authentication Token" : err_msg());
         else
-            fail(&r, 400, "UnknownServiceException",
-                 "the request names no service slipway serves");
+            fail(&r, 400, "UnknownServiceException", "the request names no service slipway serves");
     } else if (authenticate(&r, &principal, &auth, parse_rc) == 0) {
-        const char *region = parse_rc == 0 && auth.region[0] ? auth.region
-                                                             : r.route->default_region;
+        const char *region =
+            parse_rc == 0 && auth.region[0] ? auth.region : r.route->default_region;
         run_operation(&r, &principal, region);
     }
     to_http_response(resp, &r);

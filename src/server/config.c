@@ -41,8 +41,7 @@ static const struct config_option options[] = {
      "largest request body accepted"},
     {"max-header", OPT_SIZE, FIELD(max_header_bytes), "32768", "BYTES",
      "largest request line plus headers accepted"},
-    {"timeout", OPT_UINT, FIELD(timeout_seconds), "60", "SECONDS",
-     "idle connection timeout"},
+    {"timeout", OPT_UINT, FIELD(timeout_seconds), "60", "SECONDS", "idle connection timeout"},
 };
 
 static int set_option(struct server_config *cfg, const struct config_option *o, const char *value)
@@ -136,10 +135,9 @@ int server_config_parse(struct server_config *cfg, int argc, char **argv)
 {
     struct option long_opts[ARRAY_SIZE(options) + 2];
     for (size_t i = 0; i < ARRAY_SIZE(options); i++)
-        long_opts[i] = (struct option){options[i].name,
-                                       options[i].type == OPT_FLAG ? no_argument
-                                                                   : required_argument,
-                                       NULL, (int)i};
+        long_opts[i] = (struct option){
+            options[i].name, options[i].type == OPT_FLAG ? no_argument : required_argument, NULL,
+            (int)i};
     long_opts[ARRAY_SIZE(options)] = (struct option){"help", no_argument, NULL, 'h'};
     long_opts[ARRAY_SIZE(options) + 1] = (struct option){NULL, 0, NULL, 0};
 

@@ -19,8 +19,7 @@
 /* How long a stop waits for requests in flight. */
 #define SHUTDOWN_GRACE_MS 10000
 
-static void internal_handle(void *ctx, const struct http_request *req,
-                            struct http_response *resp)
+static void internal_handle(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     (void)ctx;
     if (strcmp(req->path, "/_slipway/health") == 0) {

@@ -92,10 +92,8 @@ static void test_alloc_grow(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty_is_terminated),
-        cmocka_unit_test(test_add_and_format),
-        cmocka_unit_test(test_binary_and_detach),
-        cmocka_unit_test(test_max_is_enforced),
+        cmocka_unit_test(test_empty_is_terminated), cmocka_unit_test(test_add_and_format),
+        cmocka_unit_test(test_binary_and_detach),   cmocka_unit_test(test_max_is_enforced),
         cmocka_unit_test(test_alloc_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

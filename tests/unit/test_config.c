@@ -38,8 +38,9 @@ static void test_options(void **state)
 {
     (void)state;
     struct server_config cfg;
-    const char *args[] = {"--listen", "[::1]:0", "--account-id", "123456789012", "--workers",
-                          "3", "--auth", "open", NULL};
+    const char *args[] = {"--listen",     "[::1]:0",   "--account-id",
+                          "123456789012", "--workers", "3",
+                          "--auth",       "open",      NULL};
     assert_int_equal(parse(&cfg, args), 0);
     assert_string_equal(cfg.listen, "[::1]:0");
     assert_int_equal(cfg.workers, 3);

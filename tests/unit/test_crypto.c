@@ -60,8 +60,8 @@ static void test_hex_and_base64(void **state)
     assert_int_equal(hex_decode(b, 3, "00fFag", 6), ERR_INVALID);
 
     static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-    static const char *const enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-                                      "Zm9vYmFy"};
+    static const char *const enc[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                      "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
         struct buf e = BUF_INIT, d = BUF_INIT;
         base64_encode(&e, plain[i], strlen(plain[i]));

@@ -22,7 +22,9 @@ static void test_strings(void **state)
     check_string("q\"b\\", 4, "\"q\\\"b\\\\\"");
     check_string("\n\t\r\b\f\x01", 6, "\"\\n\\t\\r\\b\\f\\u0001\"");
     check_string("\xc3\xa9", 2, "\"\xc3\xa9\"");
-    check_string("a\xff" "b", 3, "\"a\\ufffdb\"");
+    check_string("a\xff"
+                 "b",
+                 3, "\"a\\ufffdb\"");
     check_string("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");
     check_string("nul\0x", 5, "\"nul\\u0000x\"");
 }
@@ -46,10 +48,10 @@ static void test_utf8_valid(void **state)
 {
     (void)state;
     assert_true(utf8_valid("h\xc3\xa9llo \xf0\x9f\x98\x80", 11));
-    assert_false(utf8_valid("\xc0\xaf", 2));      /* overlong */
-    assert_false(utf8_valid("\xed\xa0\x80", 3));  /* surrogate */
+    assert_false(utf8_valid("\xc0\xaf", 2));         /* overlong */
+    assert_false(utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
     assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
-    assert_false(utf8_valid("\xe2\x82", 2));      /* truncated */
+    assert_false(utf8_valid("\xe2\x82", 2));         /* truncated */
 }
 
 int main(void)

@@ -7,8 +7,7 @@ static int parse_body(json_t **out, const struct store_doc *doc, const char *kin
     json_error_t jerr;
     json_t *v = json_loadb(doc->body, doc->body_len, JSON_ALLOW_NUL, &jerr);
     if (!v)
-        return err_set(ERR_INTERNAL, "stored %s '%s' is not JSON: %s", kind, doc->name,
-                       jerr.text);
+        return err_set(ERR_INTERNAL, "stored %s '%s' is not JSON: %s", kind, doc->name, jerr.text);
     *out = v;
     return 0;
 }
