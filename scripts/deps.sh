@@ -13,7 +13,7 @@ packages=(
     # runtime
     git sqlite3 bubblewrap
     # tests and benchmarks
-    python3 python3-boto3 awscli wrk hyperfine curl
+    python3 python3-boto3 awscli wrk hyperfine curl openssl
 )
 
 missing=()

@@ -242,3 +242,48 @@ class TestGracefulStop(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestTLS(unittest.TestCase):
+    def test_https_with_self_signed_certificate(self):
+        import ssl
+        import tempfile
+        d = tempfile.mkdtemp(prefix="slipway-tls-")
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
+        srv = SlipwayServer("--tls-cert", cert, "--tls-key", key)
+        try:
+            # start() polls plain HTTP; poll HTTPS here instead.
+            srv.log = open(srv.log_path, "ab")
+            srv.proc = subprocess.Popen(
+                [slipway_binary(), "server", "--listen", f"127.0.0.1:{srv.port}",
+                 "--data", srv.data_dir, "--tls-cert", cert, "--tls-key", key],
+                stdout=srv.log, stderr=srv.log)
+            ctx = ssl.create_default_context(cafile=cert)
+            ctx.check_hostname = False
+            url = f"https://127.0.0.1:{srv.port}/_slipway/health"
+            deadline = time.time() + 20
+            while True:
+                try:
+                    with urllib.request.urlopen(url, context=ctx, timeout=2) as r:
+                        self.assertEqual(r.status, 200)
+                        break
+                except OSError:
+                    if time.time() > deadline:
+                        self.fail("no HTTPS answer: " + srv.read_log())
+                    time.sleep(0.05)
+            srv._load_credentials()
+            import boto3
+            sts = boto3.client("sts", endpoint_url=f"https://127.0.0.1:{srv.port}",
+                               region_name="us-east-1", verify=cert,
+                               aws_access_key_id=srv.access_key,
+                               aws_secret_access_key=srv.secret_key)
+            self.assertEqual(sts.get_caller_identity()["Account"], "000000000000")
+            with open(os.path.join(srv.data_dir, "endpoint.json")) as f:
+                self.assertTrue(json.load(f)["endpoint"].startswith("https://"))
+        finally:
+            self.assertEqual(srv.stop(), 0)
+            srv.cleanup()
+            subprocess.run(["rm", "-rf", d])
