@@ -4,6 +4,9 @@
 const struct model_operation *model_operation_find(const struct model_service *svc,
                                                    const char *name, size_t len)
 {
+    /* A name with a NUL in it (from untrusted input) names nothing. */
+    if (memchr(name, '\0', len))
+        return NULL;
     size_t lo = 0, hi = svc->operation_count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -40,6 +43,8 @@ const struct model_shape *model_shape_find(const struct model_service *svc, cons
 const struct model_member *model_member_find(const struct model_shape *shape, const char *name,
                                              size_t len)
 {
+    if (memchr(name, '\0', len))
+        return NULL;
     for (uint32_t i = 0; i < shape->member_count; i++) {
         const char *cand = shape->members[i].name;
         if (strncmp(cand, name, len) == 0 && cand[len] == '\0')

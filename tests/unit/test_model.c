@@ -118,10 +118,12 @@ static void test_lookups(void **state)
     assert_string_equal(op->input->name, "CreateRoleRequest");
     assert_null(model_operation_find(iam, "CreateRol", 9));
     assert_null(model_operation_find(iam, "CreateRoleX", 11));
+    assert_null(model_operation_find(iam, "CreateRole\0x", 12));
 
     const struct model_member *m = model_member_find(op->input, "RoleName", 8);
     assert_non_null(m);
     assert_true(m->flags & MEMBER_F_REQUIRED);
+    assert_null(model_member_find(op->input, "RoleName\0zz", 11));
     assert_string_equal(m->shape->pattern, "[\\w+=,.@-]+");
     assert_true(m->shape->flags & SHAPE_F_HAS_MAX);
     assert_true(m->shape->max == 64);
