@@ -64,11 +64,16 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
     json_t *role;
     if ((rc = iam_role_get(&role, call->store, account, role_name)) < 0)
         return rc == ERR_NOT_FOUND ? assume_denied(call, role_arn) : rc;
+    struct sts_trust_request trust_req = {
+        .caller = call->principal,
+        .action = "sts:AssumeRole",
+        .external_id = json_string_value(json_object_get(in, "ExternalId")),
+        .session_name = session,
+    };
     /* The ARN must name the role with its path, as AWS compares whole ARNs. */
     const char *arn = json_string_value(json_object_get(role, "Arn"));
     const char *trust = json_string_value(json_object_get(role, "AssumeRolePolicyDocument"));
-    if (!arn || strcasecmp(arn, role_arn) != 0 ||
-        !sts_trust_allows(trust, call->principal, "sts:AssumeRole")) {
+    if (!arn || strcasecmp(arn, role_arn) != 0 || !sts_trust_allows(trust, &trust_req)) {
         json_decref(role);
         return assume_denied(call, role_arn);
     }

@@ -75,26 +75,127 @@ static bool principal_matches(const char *value, const void *ctx)
     return match;
 }
 
-static bool statement_applies(json_t *st, const struct principal *caller, const char *action)
+/* The value of a condition key for this request; NULL when it has none. */
+static const char *condition_key_value(const struct sts_trust_request *req, const char *key)
 {
-    if (json_object_get(st, "Condition"))
+    if (strcasecmp(key, "sts:ExternalId") == 0)
+        return req->external_id;
+    if (strcasecmp(key, "sts:RoleSessionName") == 0)
+        return req->session_name;
+    if (strcasecmp(key, "aws:PrincipalArn") == 0)
+        return req->caller->arn;
+    if (strcasecmp(key, "aws:PrincipalAccount") == 0)
+        return req->caller->account_id;
+    if (strcasecmp(key, "aws:PrincipalType") == 0)
+        return req->caller->type == PRINCIPAL_ASSUMED_ROLE ? "AssumedRole"
+               : req->caller->type == PRINCIPAL_ROOT       ? "Account"
+                                                           : "User";
+    return NULL;
+}
+
+static bool known_condition_key(const char *key)
+{
+    static const char *const keys[] = {"sts:ExternalId", "sts:RoleSessionName", "aws:PrincipalArn",
+                                       "aws:PrincipalAccount", "aws:PrincipalType"};
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+        if (strcasecmp(key, keys[i]) == 0)
+            return true;
+    return false;
+}
+
+enum string_op { OP_EQUALS, OP_EQUALS_IGNORE_CASE, OP_LIKE };
+
+struct condition_test {
+    enum string_op op;
+    const char *actual;
+};
+
+static bool condition_value_matches(const char *expected, const void *ctx)
+{
+    const struct condition_test *t = ctx;
+    switch (t->op) {
+    case OP_EQUALS:
+        return strcmp(expected, t->actual) == 0;
+    case OP_EQUALS_IGNORE_CASE:
+        return strcasecmp(expected, t->actual) == 0;
+    case OP_LIKE:
+        return wildcard_match(expected, t->actual);
+    }
+    return false;
+}
+
+/* One operator block, {"StringEquals": {"sts:ExternalId": "x"}}: every key must match. */
+static bool condition_operator_met(const char *op_name, json_t *keys,
+                                   const struct sts_trust_request *req)
+{
+    static const struct {
+        const char *name;
+        enum string_op op;
+        bool negated;
+    } ops[] = {
+        {"StringEquals", OP_EQUALS, false},
+        {"StringNotEquals", OP_EQUALS, true},
+        {"StringEqualsIgnoreCase", OP_EQUALS_IGNORE_CASE, false},
+        {"StringLike", OP_LIKE, false},
+        {"StringNotLike", OP_LIKE, true},
+    };
+    size_t which = ARRAY_SIZE(ops);
+    for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+        if (strcmp(op_name, ops[i].name) == 0)
+            which = i;
+    if (which == ARRAY_SIZE(ops) || !json_is_object(keys))
         return false;
+    const char *key;
+    json_t *expected;
+    json_object_foreach(keys, key, expected)
+    {
+        if (!known_condition_key(key))
+            return false;
+        const char *actual = condition_key_value(req, key);
+        struct condition_test t = {ops[which].op, actual};
+        bool any = actual && any_string(expected, condition_value_matches, &t);
+        /* A negated operator holds when the key is absent, as in AWS. */
+        if (ops[which].negated ? any : !any)
+            return false;
+    }
+    return true;
+}
+
+static bool conditions_met(json_t *condition, const struct sts_trust_request *req)
+{
+    if (!condition)
+        return true;
+    if (!json_is_object(condition))
+        return false;
+    const char *op_name;
+    json_t *keys;
+    json_object_foreach(condition, op_name, keys)
+    {
+        if (!condition_operator_met(op_name, keys, req))
+            return false;
+    }
+    return true;
+}
+
+static bool statement_applies(json_t *st, const struct sts_trust_request *req)
+{
     json_t *actions = json_object_get(st, "Action");
     json_t *not_actions = json_object_get(st, "NotAction");
-    if (actions && !any_string(actions, action_matches, action))
+    if (actions && !any_string(actions, action_matches, req->action))
         return false;
-    if (not_actions && any_string(not_actions, action_matches, action))
+    if (not_actions && any_string(not_actions, action_matches, req->action))
         return false;
     if (!actions && !not_actions)
         return false;
     json_t *principal = json_object_get(st, "Principal");
-    if (json_is_string(principal))
-        return strcmp(json_string_value(principal), "*") == 0;
     json_t *aws = json_object_get(principal, "AWS");
-    return aws && any_string(aws, principal_matches, caller);
+    bool principal_ok = json_is_string(principal)
+                            ? strcmp(json_string_value(principal), "*") == 0
+                            : aws && any_string(aws, principal_matches, req->caller);
+    return principal_ok && conditions_met(json_object_get(st, "Condition"), req);
 }
 
-bool sts_trust_allows(const char *trust_policy, const struct principal *caller, const char *action)
+bool sts_trust_allows(const char *trust_policy, const struct sts_trust_request *req)
 {
     json_t *doc = json_loads(trust_policy ? trust_policy : "", 0, NULL);
     json_t *statements = json_object_get(doc, "Statement");
@@ -104,7 +205,7 @@ bool sts_trust_allows(const char *trust_policy, const struct principal *caller, 
     for (size_t i = 0; i < count; i++) {
         json_t *st = single ? single : json_array_get(statements, i);
         const char *effect = json_string_value(json_object_get(st, "Effect"));
-        if (!effect || !statement_applies(st, caller, action))
+        if (!effect || !statement_applies(st, req))
             continue;
         if (strcmp(effect, "Deny") == 0)
             denied = true;

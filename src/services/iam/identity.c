@@ -1,0 +1,275 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "base/common.h"
+#include "services/iam/iam.h"
+#include "services/iam/iam_internal.h"
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/err.h"
+#include "base/ids.h"
+#include "services/common/record.h"
+
+#define ADMIN_USER_NAME "admin"
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src ? src : "");
+}
+
+static int attachment_exists(bool *out, struct store *st, const char *kind, const char *account,
+                             const char *owner, const char *policy_arn)
+{
+    struct buf name = BUF_INIT;
+    iam_key(&name, owner, policy_arn);
+    int rc = record_exists(out, st, NULL, kind, account, name.data);
+    buf_release(&name);
+    return rc;
+}
+
+static int user_principal(struct principal *out, struct store *st, const char *account,
+                          const char *user_name)
+{
+    json_t *user;
+    struct buf key = BUF_INIT;
+    iam_key(&key, user_name, NULL);
+    int rc = record_get(&user, NULL, st, NULL, IAM_KIND_USER, account, key.data);
+    buf_release(&key);
+    if (rc == ERR_NOT_FOUND)
+        return err_set(ERR_NOT_FOUND, "the user '%s' of an access key no longer exists", user_name);
+    if (rc < 0)
+        return rc;
+    struct principal p = {.type = PRINCIPAL_USER};
+    copy_str(p.account_id, sizeof(p.account_id), account);
+    copy_str(p.arn, sizeof(p.arn), json_string_value(json_object_get(user, "Arn")));
+    copy_str(p.user_id, sizeof(p.user_id), json_string_value(json_object_get(user, "UserId")));
+    copy_str(p.name, sizeof(p.name), json_string_value(json_object_get(user, "UserName")));
+    json_decref(user);
+    rc = attachment_exists(&p.admin, st, IAM_KIND_USER_ATTACHMENT, account, user_name,
+                           IAM_ADMIN_POLICY_ARN);
+    if (rc < 0)
+        return rc;
+    *out = p;
+    return 0;
+}
+
+static int session_credential(struct iam_credential *out, struct store *st,
+                              const char *access_key_id)
+{
+    json_t *s;
+    int rc = record_get(&s, NULL, st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, access_key_id);
+    if (rc < 0)
+        return rc;
+    struct iam_credential c = {.active = true};
+    const char *account = json_string_value(json_object_get(s, "AccountId"));
+    const char *role = json_string_value(json_object_get(s, "RoleName"));
+    c.principal.type = PRINCIPAL_ASSUMED_ROLE;
+    copy_str(c.principal.account_id, sizeof(c.principal.account_id), account);
+    copy_str(c.principal.arn, sizeof(c.principal.arn),
+             json_string_value(json_object_get(s, "AssumedRoleArn")));
+    copy_str(c.principal.user_id, sizeof(c.principal.user_id),
+             json_string_value(json_object_get(s, "AssumedRoleId")));
+    copy_str(c.principal.name, sizeof(c.principal.name), role);
+    copy_str(c.principal.access_key_id, sizeof(c.principal.access_key_id), access_key_id);
+    copy_str(c.secret_access_key, sizeof(c.secret_access_key),
+             json_string_value(json_object_get(s, "SecretAccessKey")));
+    copy_str(c.session_token, sizeof(c.session_token),
+             json_string_value(json_object_get(s, "SessionToken")));
+    c.expires_ms = json_integer_value(json_object_get(s, "Expiration"));
+    if (account && role)
+        rc = attachment_exists(&c.principal.admin, st, IAM_KIND_ROLE_ATTACHMENT, account, role,
+                               IAM_ADMIN_POLICY_ARN);
+    json_decref(s);
+    if (rc < 0)
+        return rc;
+    *out = c;
+    return 0;
+}
+
+int iam_credential_lookup(struct iam_credential *out, struct store *st, const char *access_key_id)
+{
+    if (strncmp(access_key_id, "ASIA", 4) == 0)
+        return session_credential(out, st, access_key_id);
+
+    json_t *key;
+    int rc = record_get(&key, NULL, st, NULL, IAM_KIND_ACCESS_KEY, IAM_SCOPE_GLOBAL, access_key_id);
+    if (rc < 0)
+        return rc;
+    struct iam_credential c = {0};
+    const char *account = json_string_value(json_object_get(key, "AccountId"));
+    const char *user = json_string_value(json_object_get(key, "UserName"));
+    const char *status = json_string_value(json_object_get(key, "Status"));
+    copy_str(c.secret_access_key, sizeof(c.secret_access_key),
+             json_string_value(json_object_get(key, "SecretAccessKey")));
+    c.active = status && strcmp(status, "Active") == 0;
+    rc = user_principal(&c.principal, st, account ? account : "", user ? user : "");
+    json_decref(key);
+    if (rc < 0)
+        return rc;
+    copy_str(c.principal.access_key_id, sizeof(c.principal.access_key_id), access_key_id);
+    *out = c;
+    return 0;
+}
+
+int iam_admin_principal(struct principal *out, struct store *st, const char *account_id)
+{
+    return user_principal(out, st, account_id, ADMIN_USER_NAME);
+}
+
+/* Reads aws_access_key_id from the [default] profile of a credentials file. */
+static bool read_default_key(char *key_out, size_t size, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char line[512];
+    bool in_default = false, found = false;
+    while (fgets(line, sizeof(line), f)) {
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '[') {
+            in_default = strncmp(p, "[default]", 9) == 0;
+            continue;
+        }
+        if (!in_default || strncmp(p, "aws_access_key_id", 17) != 0)
+            continue;
+        p = strchr(p, '=');
+        if (!p)
+            continue;
+        p++;
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " \t\r\n");
+        if (n > 0 && n < size) {
+            memcpy(key_out, p, n);
+            key_out[n] = '\0';
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static int write_credentials(const char *path, const char *key_id, const char *secret)
+{
+    struct buf tmp = BUF_INIT;
+    buf_addf(&tmp, "%s.tmp", path);
+    int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int rc = err_set_errno(ERR_IO, "cannot write '%s'", tmp.data);
+        buf_release(&tmp);
+        return rc;
+    }
+    struct buf text = BUF_INIT;
+    buf_addf(&text,
+             "# slipway admin credentials, written at first start\n"
+             "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
+             key_id, secret);
+    bool ok = write(fd, text.data, text.len) == (ssize_t)text.len && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    buf_release(&text);
+    int rc = 0;
+    if (!ok || rename(tmp.data, path) != 0) {
+        rc = err_set_errno(ERR_IO, "cannot write '%s'", path);
+        unlink(tmp.data);
+    }
+    buf_release(&tmp);
+    return rc;
+}
+
+int iam_bootstrap_admin(struct store *st, const char *account_id, const char *region,
+                        const char *credentials_path)
+{
+    (void)region;
+    int rc;
+    bool exists;
+    if ((rc = record_exists(&exists, st, NULL, IAM_KIND_USER, account_id, ADMIN_USER_NAME)) < 0)
+        return rc;
+    if (!exists) {
+        _cleanup_store_tx_ struct store_tx *tx = NULL;
+        if ((rc = store_tx_begin(&tx, st)) < 0)
+            return rc;
+        json_t *user = iam_user_new(account_id, ADMIN_USER_NAME, "/", clock_now_ms());
+        rc = record_insert(st, tx, IAM_KIND_USER, account_id, ADMIN_USER_NAME, user);
+        json_decref(user);
+        if (rc < 0 && rc != ERR_EXISTS)
+            return rc;
+        if (rc == 0) {
+            if ((rc = iam_attachment_put(st, tx, IAM_KIND_USER_ATTACHMENT, account_id,
+                                         ADMIN_USER_NAME, IAM_ADMIN_POLICY_ARN)) < 0)
+                return rc;
+        }
+        if ((rc = store_tx_commit(TAKE_PTR(tx))) < 0)
+            return rc;
+    }
+
+    char key_id[64];
+    if (read_default_key(key_id, sizeof(key_id), credentials_path)) {
+        struct iam_credential c;
+        if (iam_credential_lookup(&c, st, key_id) == 0 && c.active &&
+            strcmp(c.principal.account_id, account_id) == 0 &&
+            strcmp(c.principal.name, ADMIN_USER_NAME) == 0)
+            return 0;
+    }
+
+    /* The file is missing or names a key that is gone: issue a new one,
+     * making room if the admin already has the maximum. */
+    json_t *key = NULL;
+    {
+        _cleanup_store_tx_ struct store_tx *tx = NULL;
+        if ((rc = store_tx_begin(&tx, st)) < 0)
+            return rc;
+        if ((rc = iam_user_keys_trim(st, tx, account_id, ADMIN_USER_NAME, 1)) < 0)
+            return rc;
+        if ((rc = iam_access_key_create(&key, st, tx, account_id, ADMIN_USER_NAME,
+                                        clock_now_ms())) < 0)
+            return rc;
+        if ((rc = store_tx_commit(TAKE_PTR(tx))) < 0) {
+            json_decref(key);
+            return rc;
+        }
+    }
+    rc = write_credentials(credentials_path, json_string_value(json_object_get(key, "AccessKeyId")),
+                           json_string_value(json_object_get(key, "SecretAccessKey")));
+    json_decref(key);
+    return rc;
+}
+
+int iam_session_create(struct iam_credential *out, struct store *st,
+                       const struct iam_session_spec *spec)
+{
+    json_t *role;
+    int rc = iam_role_get(&role, st, spec->account_id, spec->role_name);
+    if (rc < 0)
+        return rc;
+    char key_id[21], secret[SECRET_KEY_LEN + 1];
+    aws_id(key_id, "ASIA", 20);
+    aws_secret_key(secret);
+    uint8_t raw[96];
+    random_bytes(raw, sizeof(raw));
+    struct buf token = BUF_INIT;
+    base64_encode(&token, raw, sizeof(raw));
+
+    struct buf arn = BUF_INIT, id = BUF_INIT;
+    buf_addf(&arn, "arn:aws:sts::%s:assumed-role/%s/%s", spec->account_id, spec->role_name,
+             spec->session_name);
+    buf_addf(&id, "%s:%s", json_string_value(json_object_get(role, "RoleId")), spec->session_name);
+    json_decref(role);
+
+    json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "AccessKeyId", key_id,
+                          "SecretAccessKey", secret, "SessionToken", token.data, "Expiration",
+                          (json_int_t)spec->expires_ms, "AccountId", spec->account_id, "RoleName",
+                          spec->role_name, "SessionName", spec->session_name, "AssumedRoleArn",
+                          arn.data, "AssumedRoleId", id.data);
+    rc = record_insert(st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, key_id, s);
+    json_decref(s);
+    if (rc == 0)
+        rc = session_credential(out, st, key_id);
+    buf_release(&token);
+    buf_release(&arn);
+    buf_release(&id);
+    return rc;
+}
