@@ -3,6 +3,7 @@ BUILD      ?= build
 TEST_BUILD ?= build-test
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
+MAKEFLAGS  += --no-print-directory
 LISTEN     ?= 127.0.0.1:4566
 DATA       ?= ./.slipway
 
