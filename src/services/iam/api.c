@@ -291,14 +291,15 @@ int iam_attach(struct api_call *call, const char *kind, const char *owner, const
                          IAM_POLICIES_PER_OWNER);
     if ((rc = iam_attachment_put(call->store, tx, kind, call->account_id, owner, arn)) < 0)
         return rc;
-    return store_tx_commit(TAKE_PTR(tx));
+    return iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)));
 }
 
 int iam_detach(struct api_call *call, const char *kind, const char *owner, const char *arn)
 {
     struct buf name = BUF_INIT;
     iam_key(&name, owner, arn);
-    int rc = store_doc_delete(call->store, NULL, kind, call->account_id, name.data, 0);
+    int rc = iam_identity_changed_rc(
+        store_doc_delete(call->store, NULL, kind, call->account_id, name.data, 0));
     buf_release(&name);
     if (rc == ERR_NOT_FOUND)
         return api_error(call, ERR_NOT_FOUND, "NoSuchEntity", "Policy %s was not found.", arn);

@@ -48,4 +48,17 @@ int iam_access_key_create(json_t **key_out, struct store *st, struct store_tx *t
 int iam_user_keys_trim(struct store *st, struct store_tx *tx, const char *account, const char *user,
                        size_t keep);
 
+/*
+ * Call after committing any change to what an access key resolves to (a
+ * key's status or existence, a user's deletion, policy attachments): it
+ * invalidates the credential cache. Returns `rc` for
+ * `return iam_identity_changed_rc(store_tx_commit(...))`.
+ */
+void iam_identity_changed(void);
+static inline int iam_identity_changed_rc(int rc)
+{
+    iam_identity_changed();
+    return rc;
+}
+
 #endif

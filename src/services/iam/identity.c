@@ -1,4 +1,6 @@
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #include "base/common.h"
@@ -88,7 +90,7 @@ static int session_credential(struct iam_credential *out, struct store *st,
     return 0;
 }
 
-int iam_credential_lookup(struct iam_credential *out, struct store *st, const char *access_key_id)
+static int credential_load(struct iam_credential *out, struct store *st, const char *access_key_id)
 {
     if (strncmp(access_key_id, "ASIA", 4) == 0)
         return session_credential(out, st, access_key_id);
@@ -109,6 +111,80 @@ int iam_credential_lookup(struct iam_credential *out, struct store *st, const ch
     if (rc < 0)
         return rc;
     copy_str(c.principal.access_key_id, sizeof(c.principal.access_key_id), access_key_id);
+    *out = c;
+    return 0;
+}
+
+/*
+ * Resolved credentials, cached: every signed request needs one, and the
+ * records behind it change rarely. A write that could change what a key
+ * resolves to (key status, deletion, attachments) calls
+ * iam_identity_changed() after its commit, which makes every entry stale;
+ * a lookup records the generation it started under, so a lookup racing a
+ * change cannot store the old state as new. Entries also age out after
+ * CACHE_TTL_MS, which bounds staleness should another process write.
+ */
+#define CACHE_SLOTS  256
+#define CACHE_TTL_MS 10000
+
+struct cache_slot {
+    pthread_mutex_t lock;
+    bool used;
+    uint64_t generation;
+    int64_t stored_ms;
+    struct iam_credential cred;
+};
+
+static struct cache_slot cache[CACHE_SLOTS];
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static _Atomic uint64_t identity_generation = 1;
+
+static void cache_init(void)
+{
+    for (size_t i = 0; i < CACHE_SLOTS; i++)
+        pthread_mutex_init(&cache[i].lock, NULL);
+}
+
+static struct cache_slot *cache_slot_for(const char *access_key_id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)access_key_id; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return &cache[h % CACHE_SLOTS];
+}
+
+void iam_identity_changed(void)
+{
+    atomic_fetch_add(&identity_generation, 1);
+}
+
+int iam_credential_lookup(struct iam_credential *out, struct store *st, const char *access_key_id)
+{
+    pthread_once(&cache_once, cache_init);
+    struct cache_slot *slot = cache_slot_for(access_key_id);
+    uint64_t generation = atomic_load(&identity_generation);
+    int64_t now = clock_now_ms();
+
+    pthread_mutex_lock(&slot->lock);
+    bool hit = slot->used && slot->generation == generation &&
+               now - slot->stored_ms < CACHE_TTL_MS &&
+               strcmp(slot->cred.principal.access_key_id, access_key_id) == 0;
+    if (hit)
+        *out = slot->cred;
+    pthread_mutex_unlock(&slot->lock);
+    if (hit)
+        return 0;
+
+    struct iam_credential c;
+    int rc = credential_load(&c, st, access_key_id);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&slot->lock);
+    slot->used = true;
+    slot->generation = generation;
+    slot->stored_ms = now;
+    slot->cred = c;
+    pthread_mutex_unlock(&slot->lock);
     *out = c;
     return 0;
 }
@@ -227,7 +303,7 @@ int iam_bootstrap_admin(struct store *st, const char *account_id, const char *re
         if ((rc = iam_access_key_create(&key, st, tx, account_id, ADMIN_USER_NAME,
                                         clock_now_ms())) < 0)
             return rc;
-        if ((rc = store_tx_commit(TAKE_PTR(tx))) < 0) {
+        if ((rc = iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)))) < 0) {
             json_decref(key);
             return rc;
         }

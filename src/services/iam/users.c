@@ -160,7 +160,7 @@ int iam_delete_user(struct api_call *call, json_t *in, json_t **out)
     }
     if ((rc = store_doc_delete(call->store, tx, IAM_KIND_USER, call->account_id, key.data, 0)) < 0)
         goto done;
-    rc = store_tx_commit(TAKE_PTR(tx));
+    rc = iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)));
 done:
     buf_release(&key);
     buf_release(&prefix);
@@ -348,7 +348,7 @@ int iam_update_access_key(struct api_call *call, json_t *in, json_t **out)
     json_decref(key);
     if (rc < 0)
         return rc;
-    return store_tx_commit(TAKE_PTR(tx));
+    return iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)));
 }
 
 int iam_delete_access_key(struct api_call *call, json_t *in, json_t **out)
@@ -376,7 +376,7 @@ int iam_delete_access_key(struct api_call *call, json_t *in, json_t **out)
     buf_release(&index);
     if (rc < 0 && rc != ERR_NOT_FOUND)
         return rc;
-    return store_tx_commit(TAKE_PTR(tx));
+    return iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)));
 }
 
 int iam_attach_user_policy(struct api_call *call, json_t *in, json_t **out)
