@@ -94,14 +94,18 @@ class TestServer(unittest.TestCase):
         self.assertIn(b"MissingAuthenticationToken", cm.exception.read())
 
     def test_unimplemented_operation_names_itself(self):
-        # Nothing implements this operation of the logs model.
+        # Operations no issue plans to implement, in a JSON and a query service.
         logs = self.srv.client("logs")
         with self.assertRaises(botocore.exceptions.ClientError) as cm:
-            logs.list_log_anomaly_detectors()
+            logs.describe_destinations()
         err = cm.exception.response["Error"]
         self.assertEqual(err["Code"], "NotImplemented")
-        self.assertIn("ListLogAnomalyDetectors", err["Message"])
+        self.assertIn("DescribeDestinations", err["Message"])
         self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 501)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.srv.client("iam").list_saml_providers()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "NotImplemented")
+        self.assertIn("ListSAMLProviders", cm.exception.response["Error"]["Message"])
 
     def test_region_from_scope(self):
         sts = self.srv.client("sts", region="eu-west-1")
@@ -114,7 +118,10 @@ class TestEnvCommand(unittest.TestCase):
             out = subprocess.run([slipway_binary(), "env", "--data", srv.data_dir],
                                  capture_output=True, text=True, check=True).stdout
             self.assertIn(f"export AWS_ENDPOINT_URL='{srv.endpoint}'", out)
-            script = out + "\naws sts get-caller-identity --output json\n"
+            # The endpoint is passed explicitly too: the CLI v1 and v2 before
+            # 2.13 (Debian 12's) do not read AWS_ENDPOINT_URL.
+            script = out + ('\naws --endpoint-url "$AWS_ENDPOINT_URL" sts get-caller-identity'
+                            ' --output json\n')
             env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
             env["AWS_CONFIG_FILE"] = "/dev/null"
             env["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"

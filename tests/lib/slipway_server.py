@@ -7,6 +7,7 @@
 import configparser
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -136,13 +137,17 @@ class SlipwayServer:
         return env
 
     def aws(self, *args, env=None, check=True):
-        """Runs the aws CLI; returns (returncode, stdout, stderr)."""
+        """Runs the aws CLI; returns (returncode, stdout, stderr).
+
+        The CLI v2 adds "(reached max retries: N)" to its error line; it is
+        removed so that tests read the same text from v1 and v2."""
         cmd = ["aws", "--endpoint-url", self.endpoint, "--output", "json", *args]
         p = subprocess.run(cmd, env=env or self.aws_env(), capture_output=True, text=True,
                            timeout=60)
         if check and p.returncode != 0:
             raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr}")
-        return p.returncode, p.stdout, p.stderr
+        stderr = re.sub(r" \(reached max retries: \d+\)", "", p.stderr)
+        return p.returncode, p.stdout, stderr
 
     def aws_json(self, *args):
         return json.loads(self.aws(*args)[1] or "{}")

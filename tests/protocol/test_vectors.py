@@ -137,6 +137,35 @@ CASE_SKIPS = {
 }
 
 
+# Cases that older botocore releases cannot parse back although the encoding
+# is the one newer botocore reads (it predates parsing numeric and boolean
+# headers, jsonName in unions, and ignoring a response's query). Debian 12's
+# python3-botocore is 1.29.27; these cases pass with 1.43.11, the oldest
+# release they were checked against.
+NEWER_PARSER_CASES = {
+    ("rest-json", "output", "RestJsonInputAndOutputWithNumericHeaders"),
+    ("rest-json", "output", "RestJsonInputAndOutputWithBooleanHeaders"),
+    ("rest-json", "output", "PostUnionWithJsonNameResponse1"),
+    ("rest-json", "output", "PostUnionWithJsonNameResponse2"),
+    ("rest-xml", "output", "IgnoreQueryParamsInResponse"),
+}
+NEWER_PARSER_VERSION = (1, 43, 11)
+
+
+def botocore_version():
+    import botocore
+    return tuple(int(p) for p in botocore.__version__.split(".")[:3])
+
+
+def old_parser_reason(fname, direction, case):
+    if (fname, direction, case["id"]) in NEWER_PARSER_CASES and \
+            botocore_version() < NEWER_PARSER_VERSION:
+        import botocore
+        return (f"botocore {botocore.__version__} cannot parse this case back; it passes with "
+                "botocore 1.43.11 (see NEWER_PARSER_CASES)")
+    return None
+
+
 def skip_reason(fname, direction, suite, case):
     if suite.get("description") in SUITE_SKIPS:
         return SUITE_SKIPS[suite["description"]]
@@ -333,7 +362,8 @@ class VectorFile:
     def test_vectors(self):
         todo = []
         for suite, case in self.cases():
-            reason = skip_reason(self.fname, self.direction, suite, case)
+            reason = skip_reason(self.fname, self.direction, suite, case) or \
+                old_parser_reason(self.fname, self.direction, case)
             todo.append((suite, case, reason))
         runnable = [(s, c) for s, c, r in todo if not r]
         make = input_job if self.direction == "input" else output_job
