@@ -667,7 +667,7 @@ static const char *content_type(const struct model_service *svc)
 int json_protocol_match(const struct model_operation **op_out, const struct model_service *svc,
                         const struct aws_request *req)
 {
-    const struct aws_header *target = aws_request_header(req, "X-Amz-Target");
+    const struct header_field *target = aws_request_header(req, "X-Amz-Target");
     if (!target)
         return err_set(ERR_NOT_FOUND, "missing 'X-Amz-Target' header");
     const char *dot = memrchr(target->value, '.', target->value_len);

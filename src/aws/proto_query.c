@@ -5,6 +5,7 @@
 #include "aws/proto_xml.h"
 #include "aws/protocol_impl.h"
 #include "base/alloc.h"
+#include "base/crypto.h"
 #include "base/err.h"
 #include "base/jsonw.h"
 #include "base/xml.h"
@@ -50,17 +51,6 @@ static void form_release(struct form *f)
     memset(f, 0, sizeof(*f));
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes one form-encoded component (percent escapes, '+' as space). */
 static int form_unescape(struct buf *out, const char *s, size_t len, size_t offset,
                          const char *source)
@@ -78,8 +68,8 @@ static int form_unescape(struct buf *out, const char *s, size_t len, size_t offs
             buf_addch(out, ' ');
             continue;
         }
-        int hi = i + 2 < len ? hex_digit(s[i + 1]) : -1;
-        int lo = i + 2 < len ? hex_digit(s[i + 2]) : -1;
+        int hi = i + 2 < len ? hex_digit_value(s[i + 1]) : -1;
+        int lo = i + 2 < len ? hex_digit_value(s[i + 2]) : -1;
         if (hi < 0 || lo < 0)
             return err_set(ERR_INVALID, "%s: malformed percent-encoding at byte %zu", source,
                            offset + i + 1);
@@ -155,7 +145,7 @@ done:
 }
 
 /* Is this Content-Type (parameters ignored) the form type? */
-static bool is_form_type(const struct aws_header *h)
+static bool is_form_type(const struct header_field *h)
 {
     static const char form_type[] = "application/x-www-form-urlencoded";
     size_t n = sizeof(form_type) - 1;
@@ -178,7 +168,7 @@ static int form_read(struct form *out, const struct aws_request *req)
     if (req->query && (rc = form_parse(&f, req->query, strlen(req->query), "query string")) < 0)
         goto fail;
     if (req->body_len > 0) {
-        const struct aws_header *ct = aws_request_header(req, "Content-Type");
+        const struct header_field *ct = aws_request_header(req, "Content-Type");
         if (ct && !is_form_type(ct)) {
             rc = err_set(ERR_INVALID,
                          "Content-Type '%.*s' is not supported: awsQuery requests are "

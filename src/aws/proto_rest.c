@@ -323,17 +323,6 @@ int rest_scalar_text(struct buf *out, const struct model_shape *shape, enum time
  * Percent-encoding.
  */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int rest_percent_decode(struct buf *out, const char *s, size_t len, bool plus_is_space)
 {
     buf_grow(out, len);
@@ -350,8 +339,8 @@ int rest_percent_decode(struct buf *out, const char *s, size_t len, bool plus_is
             buf_addch(out, ' ');
             continue;
         }
-        int hi = i + 2 < len ? hex_value(s[i + 1]) : -1;
-        int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+        int hi = i + 2 < len ? hex_digit_value(s[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_digit_value(s[i + 2]) : -1;
         if (lo < 0)
             return err_set(ERR_INVALID, "bad percent-escape at offset %zu", i);
         buf_addch(out, hi << 4 | lo);
@@ -922,7 +911,7 @@ static int bind_header_list(json_t **value_out, const struct model_member *m, co
 static int bind_header(json_t *params, const struct model_member *m, const struct aws_request *req)
 {
     const char *name = model_member_wire_name(m);
-    const struct aws_header *h = aws_request_header(req, name);
+    const struct header_field *h = aws_request_header(req, name);
     if (!h)
         return 0;
     char where[160];
@@ -934,7 +923,7 @@ static int bind_header(json_t *params, const struct model_member *m, const struc
         _cleanup_buf_ struct buf joined = BUF_INIT;
         size_t name_len = strlen(name);
         for (size_t i = 0; i < req->header_count; i++) {
-            const struct aws_header *each = &req->headers[i];
+            const struct header_field *each = &req->headers[i];
             if (each->name_len != name_len || strncasecmp(each->name, name, name_len) != 0)
                 continue;
             if (joined.len)
@@ -971,7 +960,7 @@ static int bind_prefix_headers(json_t *params, const struct model_member *m,
         return 0;
     json_t *map = json_object();
     for (size_t i = 0; i < req->header_count; i++) {
-        const struct aws_header *h = &req->headers[i];
+        const struct header_field *h = &req->headers[i];
         if (h->name_len <= prefix_len || strncasecmp(h->name, prefix, prefix_len) != 0)
             continue;
         char key[256];

@@ -4,11 +4,11 @@
 #include "base/alloc.h"
 #include "base/err.h"
 
-const struct aws_header *aws_request_header(const struct aws_request *req, const char *name)
+const struct header_field *aws_request_header(const struct aws_request *req, const char *name)
 {
     size_t len = strlen(name);
     for (size_t i = 0; i < req->header_count; i++) {
-        const struct aws_header *h = &req->headers[i];
+        const struct header_field *h = &req->headers[i];
         if (h->name_len == len && strncasecmp(h->name, name, len) == 0)
             return h;
     }

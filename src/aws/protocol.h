@@ -4,6 +4,7 @@
 #include <jansson.h>
 
 #include "base/buf.h"
+#include "base/header.h"
 #include "aws/model.h"
 
 /*
@@ -16,27 +17,19 @@
  * value conventions in model.h) and return an output object or an error.
  */
 
-/* A header as received or to be sent; not NUL-terminated. */
-struct aws_header {
-    const char *name;
-    size_t name_len;
-    const char *value;
-    size_t value_len;
-};
-
 /* An HTTP request as the protocols see it. Nothing here is owned. */
 struct aws_request {
     const char *method;
     const char *path;  /* raw request path, still percent-encoded, no query */
     const char *query; /* raw query string without '?', NULL when none */
-    const struct aws_header *headers;
+    const struct header_field *headers;
     size_t header_count;
     const char *body;
     size_t body_len;
 };
 
 /* Case-insensitive header lookup; NULL when absent. */
-const struct aws_header *aws_request_header(const struct aws_request *req, const char *name);
+const struct header_field *aws_request_header(const struct aws_request *req, const char *name);
 
 /* A response being built; owns its strings. */
 struct aws_response_header {

@@ -48,23 +48,12 @@ static bool has_control(const char *s, size_t len)
     return false;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool is_hex_hash(const char *s, size_t len)
 {
     if (len != SIGV4_HEX_LEN)
         return false;
     for (size_t i = 0; i < len; i++)
-        if (hex_digit(s[i]) < 0)
+        if (hex_digit_value(s[i]) < 0)
             return false;
     return true;
 }
@@ -131,7 +120,7 @@ static size_t pct_decode_at(const char *s, size_t len, size_t i, unsigned char *
                             bool plus_is_space)
 {
     if (s[i] == '%' && i + 2 < len) {
-        int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
+        int hi = hex_digit_value(s[i + 1]), lo = hex_digit_value(s[i + 2]);
         if (hi >= 0 && lo >= 0) {
             *c = (unsigned char)(hi << 4 | lo);
             return 3;
@@ -193,10 +182,10 @@ static bool query_next(struct query_iter *it, const char **key, size_t *key_len,
     return false;
 }
 
-static const struct sigv4_header *header_find(const struct sigv4_request *req, const char *name)
+static const struct header_field *header_find(const struct sigv4_request *req, const char *name)
 {
     for (size_t i = 0; i < req->header_count; i++) {
-        const struct sigv4_header *h = &req->headers[i];
+        const struct header_field *h = &req->headers[i];
         if (h->name && slice_eq_nocase(h->name, h->name_len, name))
             return &req->headers[i];
     }
@@ -455,7 +444,7 @@ static int canonical_headers(struct buf *out, const struct sigv4_request *req,
             buf_addch(out, tolower((unsigned char)p[i]));
         buf_addch(out, ':');
         for (size_t i = 0; i < req->header_count; i++) {
-            const struct sigv4_header *h = &req->headers[i];
+            const struct header_field *h = &req->headers[i];
             if (!h->name || h->name_len != name_len || strncasecmp(h->name, p, name_len) != 0)
                 continue;
             if (h->value_len > SIGV4_HEADER_VALUE_MAX)
@@ -480,7 +469,7 @@ static int canonical_headers(struct buf *out, const struct sigv4_request *req,
 static int payload_signed(const char **out, size_t *len_out, const struct sigv4_request *req,
                           const struct sigv4_auth *auth)
 {
-    const struct sigv4_header *h = header_find(req, "x-amz-content-sha256");
+    const struct header_field *h = header_find(req, "x-amz-content-sha256");
 
     if (h && h->value) {
         const char *v = h->value;
@@ -803,7 +792,7 @@ static const char iso8601_hint[] = "See http://en.wikipedia.org/wiki/ISO_8601";
 /* Header form: the request time from X-Amz-Date, else from Date. 1 when neither is present. */
 static int parse_request_date(struct sigv4_auth *a, const struct sigv4_request *req)
 {
-    const struct sigv4_header *h = header_find(req, "x-amz-date");
+    const struct header_field *h = header_find(req, "x-amz-date");
     bool amz = h != NULL;
 
     if (!h)
@@ -828,7 +817,7 @@ static int parse_request_date(struct sigv4_auth *a, const struct sigv4_request *
 }
 
 static int parse_authorization(struct sigv4_auth *a, const struct sigv4_request *req,
-                               const struct sigv4_header *h)
+                               const struct header_field *h)
 {
     const char *value = h->value ? h->value : "";
     size_t len = h->value ? h->value_len : 0;
@@ -921,7 +910,7 @@ static int parse_authorization(struct sigv4_auth *a, const struct sigv4_request 
         return rc;
     parse_signature(a, signature, signature_len);
 
-    const struct sigv4_header *token = header_find(req, "x-amz-security-token");
+    const struct header_field *token = header_find(req, "x-amz-security-token");
     if (token && token->value) {
         const char *v = token->value;
         size_t token_len = token->value_len;
@@ -1089,13 +1078,13 @@ static bool query_has_auth(const char *query)
 
 int sigv4_auth_parse(struct sigv4_auth *out, const struct sigv4_request *req)
 {
-    const struct sigv4_header *authorization = NULL;
+    const struct header_field *authorization = NULL;
     const char *query = req->query ? req->query : "";
     struct sigv4_auth auth;
     int rc;
 
     for (size_t i = 0; i < req->header_count; i++) {
-        const struct sigv4_header *h = &req->headers[i];
+        const struct header_field *h = &req->headers[i];
         if (!h->name || !slice_eq_nocase(h->name, h->name_len, "authorization"))
             continue;
         if (authorization)
@@ -1177,7 +1166,7 @@ static int check_time(const struct sigv4_auth *auth, int64_t now_ms)
  */
 static int check_payload(const struct sigv4_request *req)
 {
-    const struct sigv4_header *h = header_find(req, "x-amz-content-sha256");
+    const struct header_field *h = header_find(req, "x-amz-content-sha256");
 
     if (!h || !h->value || !req->payload_hash)
         return 0;
@@ -1272,7 +1261,7 @@ static const char *const unsigned_headers[] = {
     "trailer",       "upgrade",    "transfer-encoding",
 };
 
-static bool header_is_unsigned(const struct sigv4_header *h)
+static bool header_is_unsigned(const struct header_field *h)
 {
     for (size_t i = 0; i < ARRAY_SIZE(unsigned_headers); i++)
         if (slice_eq_nocase(h->name, h->name_len, unsigned_headers[i]))
@@ -1286,7 +1275,7 @@ static int compare_names(const void *a, const void *b)
 }
 
 /* SignedHeaders for the headers about to be sent: lower-case, sorted, unique. */
-static int signed_header_list(struct sigv4_auth *auth, const struct sigv4_header *headers,
+static int signed_header_list(struct sigv4_auth *auth, const struct header_field *headers,
                               size_t count, const char *skip)
 {
     char *names[SIGV4_SIGNED_HEADERS_MAX + 4];
@@ -1374,7 +1363,7 @@ static int sign_request(struct sigv4_signature *out, const struct sigv4_signer *
     struct sigv4_signature result;
     struct sigv4_auth auth;
     struct sigv4_request signed_req = *req;
-    struct sigv4_header *headers = NULL;
+    struct header_field *headers = NULL;
     struct sigv4_scratch *s;
     struct buf query = BUF_INIT;
     const char *token =
@@ -1411,7 +1400,7 @@ static int sign_request(struct sigv4_signature *out, const struct sigv4_signer *
     /* The headers as they will be sent, with the ones the signer sets replaced. */
     headers = xcalloc(req->header_count + 3, sizeof(*headers));
     for (size_t i = 0; i < req->header_count; i++) {
-        const struct sigv4_header *h = &req->headers[i];
+        const struct header_field *h = &req->headers[i];
         if (!h->name || header_is_unsigned(h))
             continue;
         if (!presign && (slice_eq_nocase(h->name, h->name_len, "x-amz-date") ||
@@ -1423,12 +1412,12 @@ static int sign_request(struct sigv4_signature *out, const struct sigv4_signer *
     }
     if (!presign) {
         headers[count++] =
-            (struct sigv4_header){"X-Amz-Date", 10, auth.amz_date, SIGV4_AMZ_DATE_LEN};
+            (struct header_field){"X-Amz-Date", 10, auth.amz_date, SIGV4_AMZ_DATE_LEN};
         if (token)
             headers[count++] =
-                (struct sigv4_header){"X-Amz-Security-Token", 20, token, strlen(token)};
+                (struct header_field){"X-Amz-Security-Token", 20, token, strlen(token)};
         if (signer->sign_payload_header)
-            headers[count++] = (struct sigv4_header){"X-Amz-Content-Sha256", 20, req->payload_hash,
+            headers[count++] = (struct header_field){"X-Amz-Content-Sha256", 20, req->payload_hash,
                                                      strlen(req->payload_hash)};
     }
     rc = signed_header_list(&auth, headers, count,

@@ -4,6 +4,7 @@
 #include "base/common.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/header.h"
 
 /*
  * AWS Signature Version 4 (AWS4-HMAC-SHA256): verification of requests signed
@@ -73,14 +74,6 @@ enum sigv4_error {
 #define SIGV4_AMZ_DATE_LEN 16 /* "20150830T123600Z" */
 #define SIGV4_HEX_LEN      64 /* a hex SHA-256 or signature */
 
-/* One request header as received; names match case-insensitively. */
-struct sigv4_header {
-    const char *name;
-    size_t name_len;
-    const char *value;
-    size_t value_len;
-};
-
 /*
  * The request as the server received it. Nothing is owned: every pointer
  * must outlive the calls it is passed to.
@@ -91,7 +84,7 @@ struct sigv4_request {
     const char *path;
     /* Raw query string without '?'; NULL or "" when there is none. */
     const char *query;
-    const struct sigv4_header *headers;
+    const struct header_field *headers;
     size_t header_count;
     /*
      * Lower-case hex SHA-256 of the body as computed by the server, or NULL

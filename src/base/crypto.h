@@ -27,6 +27,9 @@ void sha256_update(struct sha256_ctx *ctx, const void *data, size_t len);
 /* Writes the digest and frees ctx. */
 void sha256_end(struct sha256_ctx *ctx, uint8_t out[SHA256_LEN]);
 
+/* The value of one hex digit (either case), or -1. */
+int hex_digit_value(int c);
+
 /* Lower-case hex of `len` bytes into `out` (2*len+1 bytes). */
 void hex_encode(char *out, const uint8_t *data, size_t len);
 /* Decodes exactly 2*out_len hex digits; returns 0 or ERR_INVALID. */

@@ -2,6 +2,7 @@
 #include "base/regex.h"
 
 #include "base/alloc.h"
+#include "base/crypto.h"
 #include "base/err.h"
 #include "base/jsonw.h"
 
@@ -951,22 +952,11 @@ static bool at_char(const struct parser *p, char c)
     return p->pos < p->len && p->src[p->pos] == c;
 }
 
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int parse_hex_digits(struct parser *p, uint32_t *out, size_t count)
 {
     uint32_t v = 0;
     for (size_t i = 0; i < count; i++) {
-        int h = p->pos < p->len ? hex_value((unsigned char)p->src[p->pos]) : -1;
+        int h = p->pos < p->len ? hex_digit_value((unsigned char)p->src[p->pos]) : -1;
         if (h < 0)
             return parse_error(p->pos, ERR_INVALID, "illegal hexadecimal escape sequence");
         v = v * 16 + (uint32_t)h;
@@ -1193,7 +1183,7 @@ static int parse_escape(struct parser *p, struct escape *e, bool in_class)
             p->pos++;
             size_t digits = 0;
             int h;
-            while (p->pos < p->len && (h = hex_value((unsigned char)p->src[p->pos])) >= 0) {
+            while (p->pos < p->len && (h = hex_digit_value((unsigned char)p->src[p->pos])) >= 0) {
                 v = v * 16 + (uint32_t)h;
                 if (v > UNICODE_MAX)
                     return parse_error(at, ERR_INVALID, "hexadecimal codepoint is too big");
@@ -1219,7 +1209,7 @@ static int parse_escape(struct parser *p, struct escape *e, bool in_class)
             uint32_t low = 0;
             size_t i;
             for (i = 2; i < 6; i++) {
-                int h = hex_value((unsigned char)p->src[p->pos + i]);
+                int h = hex_digit_value((unsigned char)p->src[p->pos + i]);
                 if (h < 0)
                     break;
                 low = low * 16 + (uint32_t)h;

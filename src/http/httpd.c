@@ -74,11 +74,11 @@ void http_response_set(struct http_response *resp, int status, const char *conte
     buf_add(&resp->body, body, len);
 }
 
-const struct http_header *http_request_header(const struct http_request *req, const char *name)
+const struct header_field *http_request_header(const struct http_request *req, const char *name)
 {
     size_t len = strlen(name);
     for (size_t i = 0; i < req->header_count; i++) {
-        const struct http_header *h = &req->headers[i];
+        const struct header_field *h = &req->headers[i];
         if (h->name_len == len && strncasecmp(h->name, name, len) == 0)
             return h;
     }
@@ -109,7 +109,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
 }
 
 struct header_list {
-    struct http_header *items;
+    struct header_field *items;
     size_t count;
     size_t alloc;
 };
@@ -120,7 +120,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     (void)kind;
     struct header_list *list = cls;
     ALLOC_GROW(list->items, list->count + 1, list->alloc);
-    list->items[list->count++] = (struct http_header){
+    list->items[list->count++] = (struct header_field){
         .name = key, .name_len = key_len, .value = value ? value : "", .value_len = value_len};
     return MHD_YES;
 }

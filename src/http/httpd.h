@@ -2,20 +2,7 @@
 #define SLIPWAY_HTTP_HTTPD_H
 
 #include "base/buf.h"
-
-/*
- * The HTTP server: libmicrohttpd with a thread pool, limits on header and
- * body sizes and on time per connection, a request id on every response, a
- * JSON-lines access log and a graceful stop. What a request means is up to
- * the routes: each is a path prefix and a callback (the h2o handler shape).
- */
-
-struct http_header {
-    const char *name;
-    size_t name_len;
-    const char *value;
-    size_t value_len;
-};
+#include "base/header.h"
 
 /* A request as received. Owned by the server for the duration of the call. */
 struct http_request {
@@ -23,7 +10,7 @@ struct http_request {
     const char *target; /* raw request target: path and query, still encoded */
     const char *path;   /* raw path (target up to '?'), NUL-terminated copy */
     const char *query;  /* raw query without '?', NULL when none */
-    const struct http_header *headers;
+    const struct header_field *headers;
     size_t header_count;
     const char *body;
     size_t body_len;
@@ -52,7 +39,7 @@ void http_response_set(struct http_response *resp, int status, const char *conte
                        const char *body, size_t len);
 
 /* Case-insensitive lookup; NULL when absent. */
-const struct http_header *http_request_header(const struct http_request *req, const char *name);
+const struct header_field *http_request_header(const struct http_request *req, const char *name);
 
 /*
  * A route: requests whose path starts with `prefix` go to `handle`, which

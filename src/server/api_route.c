@@ -4,7 +4,6 @@
 #include "aws/protocol.h"
 #include "aws/sigv4.h"
 #include "aws/validate.h"
-#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/err.h"
@@ -17,7 +16,6 @@ struct api_request {
     struct api_route *route;
     const struct http_request *http;
     struct aws_request aws;
-    struct aws_header *headers;
     const struct model_service *service;
     struct aws_response out;
 };
@@ -52,7 +50,7 @@ static void fail(struct api_request *r, int status, const char *code, const char
 static const struct model_service *identify_service(const struct api_request *r,
                                                     const struct sigv4_auth *auth, bool have_auth)
 {
-    const struct aws_header *target = aws_request_header(&r->aws, "X-Amz-Target");
+    const struct header_field *target = aws_request_header(&r->aws, "X-Amz-Target");
     if (target) {
         const char *dot = memchr(target->value, '.', target->value_len);
         if (dot) {
@@ -89,7 +87,7 @@ static void to_sigv4_request(struct sigv4_request *out, const struct api_request
         .method = r->aws.method,
         .path = r->aws.path,
         .query = r->aws.query,
-        .headers = (const struct sigv4_header *)r->aws.headers,
+        .headers = r->aws.headers,
         .header_count = r->aws.header_count,
         .payload_hash = payload_hash,
         .s3 = r->service && strcmp(r->service->name, "s3") == 0,
@@ -270,15 +268,11 @@ void api_route_handle(void *ctx, const struct http_request *req, struct http_res
 {
     struct api_request r = {.route = ctx, .http = req};
     aws_response_init(&r.out);
-    r.headers = xcalloc(req->header_count ? req->header_count : 1, sizeof(*r.headers));
-    for (size_t i = 0; i < req->header_count; i++)
-        r.headers[i] = (struct aws_header){req->headers[i].name, req->headers[i].name_len,
-                                           req->headers[i].value, req->headers[i].value_len};
     r.aws = (struct aws_request){
         .method = req->method,
         .path = req->path,
         .query = req->query,
-        .headers = r.headers,
+        .headers = req->headers,
         .header_count = req->header_count,
         .body = req->body,
         .body_len = req->body_len,
@@ -304,5 +298,4 @@ void api_route_handle(void *ctx, const struct http_request *req, struct http_res
     }
     to_http_response(resp, &r);
     aws_response_release(&r.out);
-    free(r.headers);
 }

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
     }
-    struct aws_header target = {"X-Amz-Target", 12, "CodeBuild_20161006.CreateProject", 32};
+    struct header_field target = {"X-Amz-Target", 12, "CodeBuild_20161006.CreateProject", 32};
     struct aws_request req = {.method = "POST",
                               .path = "/",
                               .headers = &target,

@@ -15,7 +15,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct aws_header form_headers[] = {
+static const struct header_field form_headers[] = {
     {"Content-Type", 12, "application/x-www-form-urlencoded", 33},
 };
 

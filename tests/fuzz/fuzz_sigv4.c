@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
 
-    struct sigv4_header headers[] = {
+    struct header_field headers[] = {
         {"Host", 4, "example.amazonaws.com", 21},
         {"X-Amz-Date", 10, "20150830T123600Z", 16},
         {"My-Header", 9, text, size},

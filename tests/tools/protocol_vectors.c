@@ -156,14 +156,14 @@ static json_t *run_decode(const struct model_service *svc, json_t *request)
 
     json_t *jheaders = json_object_get(request, "headers");
     size_t header_count = json_array_size(jheaders);
-    _cleanup_free_ struct aws_header *headers = xcalloc(header_count + 1, sizeof(*headers));
+    _cleanup_free_ struct header_field *headers = xcalloc(header_count + 1, sizeof(*headers));
     for (size_t i = 0; i < header_count; i++) {
         json_t *pair = json_array_get(jheaders, i);
         json_t *name = json_array_get(pair, 0), *value = json_array_get(pair, 1);
         if (!json_is_string(name) || !json_is_string(value))
             return job_error("job", "'headers' must be a list of [name, value] strings");
-        headers[i] = (struct aws_header){json_string_value(name), json_string_length(name),
-                                         json_string_value(value), json_string_length(value)};
+        headers[i] = (struct header_field){json_string_value(name), json_string_length(name),
+                                           json_string_value(value), json_string_length(value)};
     }
 
     struct buf body = BUF_INIT;

@@ -92,8 +92,8 @@ static int teardown(void **state)
 
 static struct aws_request request(const char *target, const char *body, size_t len)
 {
-    static struct aws_header headers[1];
-    headers[0] = (struct aws_header){"X-Amz-Target", 12, target, target ? strlen(target) : 0};
+    static struct header_field headers[1];
+    headers[0] = (struct header_field){"X-Amz-Target", 12, target, target ? strlen(target) : 0};
     return (struct aws_request){.method = "POST",
                                 .path = "/",
                                 .headers = headers,

@@ -16,7 +16,7 @@
 #include "base/err.h"
 #include "base/xml.h"
 
-static const struct aws_header form_headers[] = {
+static const struct header_field form_headers[] = {
     {"Content-Type", 12, "application/x-www-form-urlencoded; charset=utf-8", 48},
 };
 
@@ -187,7 +187,7 @@ static void test_bad_form_encoding(void **state)
     expect_error("Action=CreateRole&%00=a", ERR_INVALID, "is not valid UTF-8 text");
 
     const struct model_service *iam = service("iam");
-    static const struct aws_header json_headers[] = {
+    static const struct header_field json_headers[] = {
         {"Content-Type", 12, "application/json", 16},
     };
     struct aws_request req = {.method = "POST",

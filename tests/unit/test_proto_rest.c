@@ -20,7 +20,7 @@
 
 struct test_request {
     struct aws_request req;
-    struct aws_header headers[MAX_HEADERS];
+    struct header_field headers[MAX_HEADERS];
 };
 
 /* "GET /b/k?x=1" plus "Name: value" headers, NULL-terminated. */
@@ -45,7 +45,7 @@ static void make_request(struct test_request *t, const char *method, const char 
         while (*value == ' ')
             value++;
         t->headers[t->req.header_count++] =
-            (struct aws_header){line, (size_t)(colon - line), value, strlen(value)};
+            (struct header_field){line, (size_t)(colon - line), value, strlen(value)};
     }
     va_end(ap);
 }

@@ -102,7 +102,7 @@ struct http_req {
     char *method;
     char *path;
     char *query;
-    struct sigv4_header headers[TEST_HEADERS_MAX];
+    struct header_field headers[TEST_HEADERS_MAX];
     size_t header_count;
     char *body;
     size_t body_len;
@@ -113,7 +113,7 @@ static void http_req_add(struct http_req *r, const char *name, size_t name_len, 
                          size_t value_len)
 {
     assert_true(r->header_count < TEST_HEADERS_MAX);
-    struct sigv4_header *h = &r->headers[r->header_count++];
+    struct header_field *h = &r->headers[r->header_count++];
     h->name = xstrndup(name, name_len);
     h->name_len = name_len;
     h->value = xstrndup(value, value_len);
@@ -124,7 +124,7 @@ static void http_req_remove(struct http_req *r, const char *name)
 {
     size_t kept = 0;
     for (size_t i = 0; i < r->header_count; i++) {
-        struct sigv4_header *h = &r->headers[i];
+        struct header_field *h = &r->headers[i];
         if (h->name_len == strlen(name) && strncasecmp(h->name, name, h->name_len) == 0) {
             free((char *)h->name);
             free((char *)h->value);
@@ -194,7 +194,7 @@ static void http_req_parse(struct http_req *r, const char *text, size_t len, enu
             const char *v = p;
             while (v < line_end && (*v == ' ' || *v == '\t'))
                 v++;
-            struct sigv4_header *prev = &r->headers[r->header_count - 1];
+            struct header_field *prev = &r->headers[r->header_count - 1];
             if (fold == FOLD_SEPARATE_VALUES) {
                 http_req_add(r, prev->name, prev->name_len, v, (size_t)(line_end - v));
             } else {
@@ -452,7 +452,7 @@ static const char *authorization_of(const struct http_req *r)
 /* Scope fields of an Authorization value, via the parser under test. */
 static void scope_of(const char *authorization, struct sigv4_auth *auth)
 {
-    struct sigv4_header headers[] = {
+    struct header_field headers[] = {
         {"Host", 4, "example.amazonaws.com", 21},
         {"Authorization", 13, authorization, strlen(authorization)},
         {"X-Amz-Date", 10, "20150830T123600Z", 16},
@@ -755,7 +755,7 @@ static void test_signing_vector(void **state)
 /* Requests built in code for the behaviour tests. */
 
 struct simple {
-    struct sigv4_header headers[TEST_HEADERS_MAX];
+    struct header_field headers[TEST_HEADERS_MAX];
     size_t count;
     struct sigv4_request req;
     struct sigv4_signature sig;
@@ -765,7 +765,7 @@ struct simple {
 static void simple_init(struct simple *s, const char *method, const char *path, const char *query)
 {
     memset(s, 0, sizeof(*s));
-    s->headers[s->count++] = (struct sigv4_header){"Host", 4, "example.amazonaws.com", 21};
+    s->headers[s->count++] = (struct header_field){"Host", 4, "example.amazonaws.com", 21};
     hex_sha256(s->payload_hash, "", 0);
     s->req = (struct sigv4_request){.method = method,
                                     .path = path,
@@ -779,7 +779,7 @@ static void simple_init(struct simple *s, const char *method, const char *path, 
 static void simple_add(struct simple *s, const char *name, const char *value)
 {
     assert_true(s->count < TEST_HEADERS_MAX);
-    s->headers[s->count++] = (struct sigv4_header){name, strlen(name), value, strlen(value)};
+    s->headers[s->count++] = (struct header_field){name, strlen(name), value, strlen(value)};
     s->req.header_count = s->count;
 }
 
