@@ -719,7 +719,7 @@ int json_protocol_decode(json_t **params_out, const struct model_service *svc,
     return 0;
 }
 
-int json_protocol_encode(struct aws_response *resp, const struct model_service *svc,
+int json_protocol_encode(struct http_response *resp, const struct model_service *svc,
                          const struct model_operation *op, json_t *output, const char *request_id)
 {
     buf_reset(&resp->body);
@@ -731,9 +731,9 @@ int json_protocol_encode(struct aws_response *resp, const struct model_service *
         buf_adds(&resp->body, "{}");
     }
     resp->status = 200;
-    aws_response_add_header(resp, "Content-Type", content_type(svc));
+    http_response_add_header(resp, "Content-Type", content_type(svc));
     if (request_id)
-        aws_response_add_header(resp, "x-amzn-RequestId", request_id);
+        http_response_add_header(resp, "x-amzn-RequestId", request_id);
     return 0;
 }
 
@@ -790,7 +790,7 @@ int json_error_body(struct buf *out, const struct aws_error *err)
     return 0;
 }
 
-void json_protocol_encode_error(struct aws_response *resp, const struct model_service *svc,
+void json_protocol_encode_error(struct http_response *resp, const struct model_service *svc,
                                 const struct aws_error *err, const char *request_id)
 {
     buf_reset(&resp->body);
@@ -803,8 +803,8 @@ void json_protocol_encode_error(struct aws_response *resp, const struct model_se
         json_error_body(&resp->body, &bare);
     }
     resp->status = err->status ? err->status : err->shape ? err->shape->error_status : 400;
-    aws_response_add_header(resp, "Content-Type", content_type(svc));
-    aws_response_add_header(resp, "X-Amzn-ErrorType", err->code);
+    http_response_add_header(resp, "Content-Type", content_type(svc));
+    http_response_add_header(resp, "X-Amzn-ErrorType", err->code);
     if (request_id)
-        aws_response_add_header(resp, "x-amzn-RequestId", request_id);
+        http_response_add_header(resp, "x-amzn-RequestId", request_id);
 }

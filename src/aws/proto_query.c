@@ -612,7 +612,7 @@ static void write_text_element(struct xml_writer *w, const char *name, const cha
     xml_writer_element(w, name, text, strlen(text));
 }
 
-int query_protocol_encode(struct aws_response *resp, const struct model_service *svc,
+int query_protocol_encode(struct http_response *resp, const struct model_service *svc,
                           const struct model_operation *op, json_t *output, const char *request_id)
 {
     struct buf body = BUF_INIT;
@@ -647,9 +647,9 @@ int query_protocol_encode(struct aws_response *resp, const struct model_service 
         return rc;
     }
     resp->status = 200;
-    aws_response_add_header(resp, "Content-Type", "text/xml");
+    http_response_add_header(resp, "Content-Type", "text/xml");
     if (request_id)
-        aws_response_add_header(resp, "x-amzn-RequestId", request_id);
+        http_response_add_header(resp, "x-amzn-RequestId", request_id);
     buf_release(&resp->body);
     resp->body = body;
     return 0;
@@ -692,7 +692,7 @@ static json_t *error_fields(const struct aws_error *err)
     return fields;
 }
 
-void query_protocol_encode_error(struct aws_response *resp, const struct model_service *svc,
+void query_protocol_encode_error(struct http_response *resp, const struct model_service *svc,
                                  const struct aws_error *err, const char *request_id)
 {
     struct buf body = BUF_INIT;
@@ -718,9 +718,9 @@ void query_protocol_encode_error(struct aws_response *resp, const struct model_s
     xml_writer_release(&w);
 
     resp->status = status;
-    aws_response_add_header(resp, "Content-Type", "text/xml");
+    http_response_add_header(resp, "Content-Type", "text/xml");
     if (request_id)
-        aws_response_add_header(resp, "x-amzn-RequestId", request_id);
+        http_response_add_header(resp, "x-amzn-RequestId", request_id);
     buf_release(&resp->body);
     resp->body = body;
 }

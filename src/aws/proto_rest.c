@@ -1095,16 +1095,16 @@ static int header_list_text(struct buf *out, const struct model_member *m, json_
     return 0;
 }
 
-static int add_header(struct aws_response *resp, const char *name, struct buf *value,
+static int add_header(struct http_response *resp, const char *name, struct buf *value,
                       const char *where)
 {
     if (!header_value_safe(value->data, value->len))
         return err_set(ERR_INTERNAL, "%s must not hold line breaks", where);
-    aws_response_add_header(resp, name, value->data);
+    http_response_add_header(resp, name, value->data);
     return 0;
 }
 
-static int encode_header(struct aws_response *resp, const struct model_member *m, json_t *value)
+static int encode_header(struct http_response *resp, const struct model_member *m, json_t *value)
 {
     const char *name = model_member_wire_name(m);
     char where[160];
@@ -1128,7 +1128,7 @@ static int encode_header(struct aws_response *resp, const struct model_member *m
     return add_header(resp, name, &text, where);
 }
 
-static int encode_prefix_headers(struct aws_response *resp, const struct model_member *m,
+static int encode_prefix_headers(struct http_response *resp, const struct model_member *m,
                                  json_t *map)
 {
     const char *prefix = m->location_name ? m->location_name : "";
@@ -1156,7 +1156,7 @@ static int encode_prefix_headers(struct aws_response *resp, const struct model_m
     return 0;
 }
 
-int rest_encode_bindings(struct aws_response *resp, const struct model_shape *shape, json_t *value)
+int rest_encode_bindings(struct http_response *resp, const struct model_shape *shape, json_t *value)
 {
     if (!shape || shape->type != SHAPE_STRUCTURE || !json_is_object(value))
         return 0;
@@ -1190,7 +1190,7 @@ int rest_encode_bindings(struct aws_response *resp, const struct model_shape *sh
     return 0;
 }
 
-int rest_encode_raw_payload(struct aws_response *resp, const struct model_member *payload,
+int rest_encode_raw_payload(struct http_response *resp, const struct model_member *payload,
                             json_t *output)
 {
     json_t *value = json_is_object(output) ? json_object_get(output, payload->name) : NULL;
@@ -1199,9 +1199,9 @@ int rest_encode_raw_payload(struct aws_response *resp, const struct model_member
     if (!json_is_string(value))
         return err_set(ERR_INTERNAL, "payload '%s' must be a string", payload->name);
     buf_add(&resp->body, json_string_value(value), json_string_length(value));
-    if (!aws_response_header(resp, "Content-Type"))
-        aws_response_add_header(resp, "Content-Type",
-                                payload->shape->type == SHAPE_BLOB ? "application/octet-stream"
-                                                                   : "text/plain");
+    if (!http_response_header(resp, "Content-Type"))
+        http_response_add_header(resp, "Content-Type",
+                                 payload->shape->type == SHAPE_BLOB ? "application/octet-stream"
+                                                                    : "text/plain");
     return 0;
 }

@@ -112,14 +112,15 @@ int rest_decode_raw_payload(json_t *params, const struct model_member *payload,
  * base64 JSON. Returns 0, or ERR_INTERNAL with some headers possibly added
  * already: encode into a staging response and copy it over on success.
  */
-int rest_encode_bindings(struct aws_response *resp, const struct model_shape *shape, json_t *value);
+int rest_encode_bindings(struct http_response *resp, const struct model_shape *shape,
+                         json_t *value);
 
 /*
  * Writes a raw payload member's value (blob bytes or string) as the body,
  * with a Content-Type (application/octet-stream or text/plain) unless one
  * is set already. Absent value: empty body. Returns 0, or ERR_INTERNAL.
  */
-int rest_encode_raw_payload(struct aws_response *resp, const struct model_member *payload,
+int rest_encode_raw_payload(struct http_response *resp, const struct model_member *payload,
                             json_t *output);
 
 /*

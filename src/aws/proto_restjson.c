@@ -89,7 +89,7 @@ int restjson_decode(json_t **params_out, const struct model_service *svc,
     return 0;
 }
 
-static int encode_body(struct aws_response *resp, const struct model_shape *shape, json_t *value)
+static int encode_body(struct http_response *resp, const struct model_shape *shape, json_t *value)
 {
     const struct model_member *payload = rest_payload_member(shape);
     if (payload && rest_payload_is_raw(payload))
@@ -108,41 +108,41 @@ static int encode_body(struct aws_response *resp, const struct model_shape *shap
     } else {
         return 0;
     }
-    if (!aws_response_header(resp, "Content-Type"))
-        aws_response_add_header(resp, "Content-Type", json_content_type);
+    if (!http_response_header(resp, "Content-Type"))
+        http_response_add_header(resp, "Content-Type", json_content_type);
     return 0;
 }
 
-int restjson_encode(struct aws_response *resp, const struct model_service *svc,
+int restjson_encode(struct http_response *resp, const struct model_service *svc,
                     const struct model_operation *op, json_t *output, const char *request_id)
 {
     (void)svc;
     buf_reset(&resp->body);
     resp->status = op->response_code ? op->response_code : 200;
     if (op->output && json_is_object(output)) {
-        struct aws_response staged;
-        aws_response_init(&staged);
+        struct http_response staged;
+        http_response_init(&staged);
         staged.status = resp->status;
         int rc = rest_encode_bindings(&staged, op->output, output);
         if (rc == 0)
             rc = encode_body(&staged, op->output, output);
         if (rc < 0) {
-            aws_response_release(&staged);
+            http_response_release(&staged);
             return rc;
         }
         /* Staged so that a failure leaves `resp` as it was. */
         resp->status = staged.status;
         for (size_t i = 0; i < staged.header_count; i++)
-            aws_response_add_header(resp, staged.headers[i].name, staged.headers[i].value);
+            http_response_add_header(resp, staged.headers[i].name, staged.headers[i].value);
         buf_add(&resp->body, staged.body.data, staged.body.len);
-        aws_response_release(&staged);
+        http_response_release(&staged);
     }
     if (request_id)
-        aws_response_add_header(resp, "x-amzn-RequestId", request_id);
+        http_response_add_header(resp, "x-amzn-RequestId", request_id);
     return 0;
 }
 
-void restjson_encode_error(struct aws_response *resp, const struct model_service *svc,
+void restjson_encode_error(struct http_response *resp, const struct model_service *svc,
                            const struct aws_error *err, const char *request_id)
 {
     (void)svc;
@@ -150,25 +150,25 @@ void restjson_encode_error(struct aws_response *resp, const struct model_service
     bare.shape = NULL;
     buf_reset(&resp->body);
     resp->status = err->status ? err->status : err->shape ? err->shape->error_status : 400;
-    struct aws_response staged;
-    aws_response_init(&staged);
+    struct http_response staged;
+    http_response_init(&staged);
     staged.status = resp->status;
     if (!err->shape || rest_encode_bindings(&staged, err->shape, err->fields) < 0 ||
         json_error_body(&staged.body, err) < 0) {
         /* A field that does not fit its model must not cost the client the
          * error itself: fall back to code and message. */
-        aws_response_release(&staged);
-        aws_response_init(&staged);
+        http_response_release(&staged);
+        http_response_init(&staged);
         staged.status = resp->status;
         json_error_body(&staged.body, &bare);
     }
     resp->status = staged.status;
     for (size_t i = 0; i < staged.header_count; i++)
-        aws_response_add_header(resp, staged.headers[i].name, staged.headers[i].value);
+        http_response_add_header(resp, staged.headers[i].name, staged.headers[i].value);
     buf_add(&resp->body, staged.body.data, staged.body.len);
-    aws_response_release(&staged);
-    aws_response_add_header(resp, "Content-Type", json_content_type);
-    aws_response_add_header(resp, "X-Amzn-ErrorType", err->code);
+    http_response_release(&staged);
+    http_response_add_header(resp, "Content-Type", json_content_type);
+    http_response_add_header(resp, "X-Amzn-ErrorType", err->code);
     if (request_id)
-        aws_response_add_header(resp, "x-amzn-RequestId", request_id);
+        http_response_add_header(resp, "x-amzn-RequestId", request_id);
 }

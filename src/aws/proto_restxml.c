@@ -603,7 +603,7 @@ static int write_member_document(struct buf *out, const struct model_service *sv
     return rc;
 }
 
-static int encode_body(struct aws_response *resp, const struct model_service *svc,
+static int encode_body(struct http_response *resp, const struct model_service *svc,
                        const struct model_operation *op, const struct model_shape *shape,
                        json_t *value)
 {
@@ -633,31 +633,31 @@ static int encode_body(struct aws_response *resp, const struct model_service *sv
     }
     if (rc < 0)
         return rc;
-    if (!aws_response_header(resp, "Content-Type"))
-        aws_response_add_header(resp, "Content-Type", xml_content_type);
+    if (!http_response_header(resp, "Content-Type"))
+        http_response_add_header(resp, "Content-Type", xml_content_type);
     return 0;
 }
 
-static void add_request_id(struct aws_response *resp, const char *request_id)
+static void add_request_id(struct http_response *resp, const char *request_id)
 {
     if (!request_id)
         return;
     /* botocore's RestXMLParser reads these into ResponseMetadata. */
-    aws_response_add_header(resp, "x-amz-request-id", request_id);
-    aws_response_add_header(resp, "x-amz-id-2", request_id);
+    http_response_add_header(resp, "x-amz-request-id", request_id);
+    http_response_add_header(resp, "x-amz-id-2", request_id);
 }
 
 /* Moves a staged response's status, headers and body into `resp`. */
-static void take_staged(struct aws_response *resp, struct aws_response *staged)
+static void take_staged(struct http_response *resp, struct http_response *staged)
 {
     resp->status = staged->status;
     for (size_t i = 0; i < staged->header_count; i++)
-        aws_response_add_header(resp, staged->headers[i].name, staged->headers[i].value);
+        http_response_add_header(resp, staged->headers[i].name, staged->headers[i].value);
     buf_add(&resp->body, staged->body.data, staged->body.len);
-    aws_response_release(staged);
+    http_response_release(staged);
 }
 
-int restxml_encode(struct aws_response *resp, const struct model_service *svc,
+int restxml_encode(struct http_response *resp, const struct model_service *svc,
                    const struct model_operation *op, json_t *output, const char *request_id)
 {
     buf_reset(&resp->body);
@@ -667,15 +667,15 @@ int restxml_encode(struct aws_response *resp, const struct model_service *svc,
         if (!json_is_object(output))
             output = empty = json_object();
         /* Staged so that a failure leaves `resp` as it was. */
-        struct aws_response staged;
-        aws_response_init(&staged);
+        struct http_response staged;
+        http_response_init(&staged);
         staged.status = resp->status;
         int rc = rest_encode_bindings(&staged, op->output, output);
         if (rc == 0)
             rc = encode_body(&staged, svc, op, op->output, output);
         json_decref(empty);
         if (rc < 0) {
-            aws_response_release(&staged);
+            http_response_release(&staged);
             return rc;
         }
         take_staged(resp, &staged);
@@ -711,7 +711,7 @@ static void write_error(struct buf *out, const struct aws_error *err, json_t *fi
     xml_writer_release(&w);
 }
 
-void restxml_encode_error(struct aws_response *resp, const struct model_service *svc,
+void restxml_encode_error(struct http_response *resp, const struct model_service *svc,
                           const struct aws_error *err, const char *request_id)
 {
     (void)svc;
@@ -721,8 +721,8 @@ void restxml_encode_error(struct aws_response *resp, const struct model_service 
     buf_reset(&resp->body);
     resp->status = err->status ? err->status : err->shape ? err->shape->error_status : 400;
 
-    struct aws_response staged;
-    aws_response_init(&staged);
+    struct http_response staged;
+    http_response_init(&staged);
     staged.status = resp->status;
     int rc = -1;
     if (err->shape && json_is_object(err->fields)) {
@@ -752,12 +752,12 @@ void restxml_encode_error(struct aws_response *resp, const struct model_service 
     if (rc < 0) {
         /* A field that does not fit its model must not cost the client the
          * error itself: fall back to code and message. */
-        aws_response_release(&staged);
-        aws_response_init(&staged);
+        http_response_release(&staged);
+        http_response_init(&staged);
         staged.status = resp->status;
         write_error(&staged.body, &bare, NULL, request_id);
     }
     take_staged(resp, &staged);
-    aws_response_add_header(resp, "Content-Type", xml_content_type);
+    http_response_add_header(resp, "Content-Type", xml_content_type);
     add_request_id(resp, request_id);
 }

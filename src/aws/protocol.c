@@ -15,40 +15,6 @@ const struct header_field *aws_request_header(const struct aws_request *req, con
     return NULL;
 }
 
-void aws_response_init(struct aws_response *resp)
-{
-    memset(resp, 0, sizeof(*resp));
-    resp->status = 200;
-    buf_init(&resp->body);
-}
-
-void aws_response_release(struct aws_response *resp)
-{
-    for (size_t i = 0; i < resp->header_count; i++) {
-        free(resp->headers[i].name);
-        free(resp->headers[i].value);
-    }
-    free(resp->headers);
-    buf_release(&resp->body);
-    aws_response_init(resp);
-}
-
-void aws_response_add_header(struct aws_response *resp, const char *name, const char *value)
-{
-    ALLOC_GROW(resp->headers, resp->header_count + 1, resp->header_alloc);
-    resp->headers[resp->header_count].name = xstrdup(name);
-    resp->headers[resp->header_count].value = xstrdup(value);
-    resp->header_count++;
-}
-
-const char *aws_response_header(const struct aws_response *resp, const char *name)
-{
-    for (size_t i = 0; i < resp->header_count; i++)
-        if (strcasecmp(resp->headers[i].name, name) == 0)
-            return resp->headers[i].value;
-    return NULL;
-}
-
 int protocol_match_operation(const struct model_operation **op_out, const struct model_service *svc,
                              const struct aws_request *req)
 {
@@ -82,7 +48,7 @@ int protocol_decode_request(json_t **params_out, const struct model_service *svc
     }
 }
 
-int protocol_encode_response(struct aws_response *resp, const struct model_service *svc,
+int protocol_encode_response(struct http_response *resp, const struct model_service *svc,
                              const struct model_operation *op, json_t *output,
                              const char *request_id)
 {
@@ -100,7 +66,7 @@ int protocol_encode_response(struct aws_response *resp, const struct model_servi
     }
 }
 
-void protocol_encode_error(struct aws_response *resp, const struct model_service *svc,
+void protocol_encode_error(struct http_response *resp, const struct model_service *svc,
                            const struct aws_error *err, const char *request_id)
 {
     switch (svc->protocol) {

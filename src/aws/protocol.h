@@ -5,6 +5,7 @@
 
 #include "base/buf.h"
 #include "base/header.h"
+#include "base/response.h"
 #include "aws/model.h"
 
 /*
@@ -30,26 +31,6 @@ struct aws_request {
 
 /* Case-insensitive header lookup; NULL when absent. */
 const struct header_field *aws_request_header(const struct aws_request *req, const char *name);
-
-/* A response being built; owns its strings. */
-struct aws_response_header {
-    char *name;
-    char *value;
-};
-
-struct aws_response {
-    int status;
-    struct aws_response_header *headers;
-    size_t header_count;
-    size_t header_alloc;
-    struct buf body;
-};
-
-void aws_response_init(struct aws_response *resp);
-void aws_response_release(struct aws_response *resp);
-/* Adds a header (both strings copied). */
-void aws_response_add_header(struct aws_response *resp, const char *name, const char *value);
-const char *aws_response_header(const struct aws_response *resp, const char *name);
 
 /*
  * An error as the wire shows it. `code` is the AWS error code
@@ -90,12 +71,12 @@ int protocol_decode_request(json_t **params_out, const struct model_service *svc
  * `output` may be NULL for operations without output. `request_id` goes
  * where the protocol carries it (ResponseMetadata for query).
  */
-int protocol_encode_response(struct aws_response *resp, const struct model_service *svc,
+int protocol_encode_response(struct http_response *resp, const struct model_service *svc,
                              const struct model_operation *op, json_t *output,
                              const char *request_id);
 
 /* Encodes an error response the service's clients parse. */
-void protocol_encode_error(struct aws_response *resp, const struct model_service *svc,
+void protocol_encode_error(struct http_response *resp, const struct model_service *svc,
                            const struct aws_error *err, const char *request_id);
 
 #endif

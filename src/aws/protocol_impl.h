@@ -14,9 +14,9 @@ int json_protocol_match(const struct model_operation **op_out, const struct mode
                         const struct aws_request *req);
 int json_protocol_decode(json_t **params_out, const struct model_service *svc,
                          const struct model_operation *op, const struct aws_request *req);
-int json_protocol_encode(struct aws_response *resp, const struct model_service *svc,
+int json_protocol_encode(struct http_response *resp, const struct model_service *svc,
                          const struct model_operation *op, json_t *output, const char *request_id);
-void json_protocol_encode_error(struct aws_response *resp, const struct model_service *svc,
+void json_protocol_encode_error(struct http_response *resp, const struct model_service *svc,
                                 const struct aws_error *err, const char *request_id);
 
 /* awsQuery: src/aws/proto_query.c */
@@ -24,9 +24,9 @@ int query_protocol_match(const struct model_operation **op_out, const struct mod
                          const struct aws_request *req);
 int query_protocol_decode(json_t **params_out, const struct model_service *svc,
                           const struct model_operation *op, const struct aws_request *req);
-int query_protocol_encode(struct aws_response *resp, const struct model_service *svc,
+int query_protocol_encode(struct http_response *resp, const struct model_service *svc,
                           const struct model_operation *op, json_t *output, const char *request_id);
-void query_protocol_encode_error(struct aws_response *resp, const struct model_service *svc,
+void query_protocol_encode_error(struct http_response *resp, const struct model_service *svc,
                                  const struct aws_error *err, const char *request_id);
 
 /* REST request routing and HTTP bindings shared by restXml and restJson:
@@ -37,17 +37,17 @@ int rest_match(const struct model_operation **op_out, const struct model_service
 /* restXml: src/aws/proto_restxml.c */
 int restxml_decode(json_t **params_out, const struct model_service *svc,
                    const struct model_operation *op, const struct aws_request *req);
-int restxml_encode(struct aws_response *resp, const struct model_service *svc,
+int restxml_encode(struct http_response *resp, const struct model_service *svc,
                    const struct model_operation *op, json_t *output, const char *request_id);
-void restxml_encode_error(struct aws_response *resp, const struct model_service *svc,
+void restxml_encode_error(struct http_response *resp, const struct model_service *svc,
                           const struct aws_error *err, const char *request_id);
 
 /* restJson: src/aws/proto_restjson.c */
 int restjson_decode(json_t **params_out, const struct model_service *svc,
                     const struct model_operation *op, const struct aws_request *req);
-int restjson_encode(struct aws_response *resp, const struct model_service *svc,
+int restjson_encode(struct http_response *resp, const struct model_service *svc,
                     const struct model_operation *op, json_t *output, const char *request_id);
-void restjson_encode_error(struct aws_response *resp, const struct model_service *svc,
+void restjson_encode_error(struct http_response *resp, const struct model_service *svc,
                            const struct aws_error *err, const char *request_id);
 
 #endif

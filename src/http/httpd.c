@@ -38,42 +38,6 @@ struct request_state {
     char request_id[UUID_TEXT_LEN];
 };
 
-void http_response_init(struct http_response *resp)
-{
-    memset(resp, 0, sizeof(*resp));
-    resp->status = 200;
-    buf_init(&resp->body);
-}
-
-void http_response_release(struct http_response *resp)
-{
-    for (size_t i = 0; i < resp->header_count; i++) {
-        free(resp->headers[i].name);
-        free(resp->headers[i].value);
-    }
-    free(resp->headers);
-    buf_release(&resp->body);
-    http_response_init(resp);
-}
-
-void http_response_add_header(struct http_response *resp, const char *name, const char *value)
-{
-    ALLOC_GROW(resp->headers, resp->header_count + 1, resp->header_alloc);
-    resp->headers[resp->header_count].name = xstrdup(name);
-    resp->headers[resp->header_count].value = xstrdup(value);
-    resp->header_count++;
-}
-
-void http_response_set(struct http_response *resp, int status, const char *content_type,
-                       const char *body, size_t len)
-{
-    resp->status = status;
-    if (content_type)
-        http_response_add_header(resp, "Content-Type", content_type);
-    buf_reset(&resp->body);
-    buf_add(&resp->body, body, len);
-}
-
 const struct header_field *http_request_header(const struct http_request *req, const char *name)
 {
     size_t len = strlen(name);
@@ -83,14 +47,6 @@ const struct header_field *http_request_header(const struct http_request *req, c
             return h;
     }
     return NULL;
-}
-
-static bool response_has_header(const struct http_response *resp, const char *name)
-{
-    for (size_t i = 0; i < resp->header_count; i++)
-        if (strcasecmp(resp->headers[i].name, name) == 0)
-            return true;
-    return false;
 }
 
 /* Called with the raw request target before anything is decoded. */
@@ -140,7 +96,7 @@ static enum MHD_Result queue(struct MHD_Connection *connection, struct request_s
             log_write(LOG_WARN, "http", st->request_id, "dropped response header '%s'",
                       resp->headers[i].name);
     }
-    if (!response_has_header(resp, "x-amzn-RequestId"))
+    if (!http_response_header(resp, "x-amzn-RequestId"))
         MHD_add_response_header(r, "x-amzn-RequestId", st->request_id);
     st->status = resp->status;
     enum MHD_Result ret = MHD_queue_response(connection, (unsigned)resp->status, r);

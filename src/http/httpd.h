@@ -3,6 +3,7 @@
 
 #include "base/buf.h"
 #include "base/header.h"
+#include "base/response.h"
 
 /* A request as received. Owned by the server for the duration of the call. */
 struct http_request {
@@ -17,26 +18,6 @@ struct http_request {
     const char *request_id; /* generated per request */
     const char *remote_addr;
 };
-
-struct http_response_header {
-    char *name;
-    char *value;
-};
-
-struct http_response {
-    int status;
-    struct http_response_header *headers;
-    size_t header_count;
-    size_t header_alloc;
-    struct buf body;
-};
-
-void http_response_init(struct http_response *resp);
-void http_response_release(struct http_response *resp);
-void http_response_add_header(struct http_response *resp, const char *name, const char *value);
-/* Sets status, Content-Type and body in one go. */
-void http_response_set(struct http_response *resp, int status, const char *content_type,
-                       const char *body, size_t len);
 
 /* Case-insensitive lookup; NULL when absent. */
 const struct header_field *http_request_header(const struct http_request *req, const char *name);

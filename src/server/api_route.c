@@ -17,7 +17,8 @@ struct api_request {
     const struct http_request *http;
     struct aws_request aws;
     const struct model_service *service;
-    struct aws_response out;
+    /* The response being built, owned by the HTTP server. */
+    struct http_response *out;
 };
 
 static bool is_json_protocol(const struct model_service *svc)
@@ -30,18 +31,18 @@ static void fail(struct api_request *r, int status, const char *code, const char
 {
     struct aws_error e = {
         .code = code, .message = message, .status = status, .sender = status < 500};
-    aws_response_release(&r->out);
+    http_response_release(r->out);
     if (r->service) {
-        protocol_encode_error(&r->out, r->service, &e, r->http->request_id);
+        protocol_encode_error(r->out, r->service, &e, r->http->request_id);
         return;
     }
     /* No service identified: answer in JSON, which every SDK reads. */
     json_t *body = json_pack("{s:s, s:s}", "__type", code, "message", message);
     char *text = json_dumps(body, JSON_COMPACT);
-    r->out.status = status;
-    aws_response_add_header(&r->out, "Content-Type", "application/x-amz-json-1.1");
-    aws_response_add_header(&r->out, "x-amzn-ErrorType", code);
-    buf_adds(&r->out.body, text);
+    r->out->status = status;
+    http_response_add_header(r->out, "Content-Type", "application/x-amz-json-1.1");
+    http_response_add_header(r->out, "x-amzn-ErrorType", code);
+    buf_adds(&r->out->body, text);
     free(text);
     json_decref(body);
 }
@@ -241,9 +242,9 @@ static void run_operation(struct api_request *r, const struct principal *princip
         if (e.status >= 500)
             log_write(LOG_ERROR, "api", r->http->request_id, "%s:%s failed: %s", r->service->name,
                       op->name, message);
-        aws_response_release(&r->out);
-        protocol_encode_error(&r->out, r->service, &e, r->http->request_id);
-    } else if ((rc = protocol_encode_response(&r->out, r->service, op, output,
+        http_response_release(r->out);
+        protocol_encode_error(r->out, r->service, &e, r->http->request_id);
+    } else if ((rc = protocol_encode_response(r->out, r->service, op, output,
                                               r->http->request_id)) < 0) {
         log_write(LOG_ERROR, "api", r->http->request_id, "cannot encode %s:%s output: %s",
                   r->service->name, op->name, err_msg());
@@ -254,20 +255,9 @@ static void run_operation(struct api_request *r, const struct principal *princip
     json_decref(params);
 }
 
-static void to_http_response(struct http_response *resp, struct api_request *r)
-{
-    resp->status = r->out.status;
-    for (size_t i = 0; i < r->out.header_count; i++)
-        http_response_add_header(resp, r->out.headers[i].name, r->out.headers[i].value);
-    if (r->service && r->service->protocol == PROTO_REST_XML)
-        http_response_add_header(resp, "x-amz-request-id", r->http->request_id);
-    buf_add(&resp->body, r->out.body.data, r->out.body.len);
-}
-
 void api_route_handle(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-    struct api_request r = {.route = ctx, .http = req};
-    aws_response_init(&r.out);
+    struct api_request r = {.route = ctx, .http = req, .out = resp};
     r.aws = (struct aws_request){
         .method = req->method,
         .path = req->path,
@@ -296,6 +286,7 @@ void api_route_handle(void *ctx, const struct http_request *req, struct http_res
             parse_rc == 0 && auth.region[0] ? auth.region : r.route->default_region;
         run_operation(&r, &principal, region);
     }
-    to_http_response(resp, &r);
-    aws_response_release(&r.out);
+    if (r.service && r.service->protocol == PROTO_REST_XML &&
+        !http_response_header(resp, "x-amz-request-id"))
+        http_response_add_header(resp, "x-amz-request-id", req->request_id);
 }

@@ -200,7 +200,7 @@ static json_t *run_decode(const struct model_service *svc, json_t *request)
     return result;
 }
 
-static json_t *response_to_json(const struct aws_response *resp)
+static json_t *response_to_json(const struct http_response *resp)
 {
     json_t *headers = json_array();
     for (size_t i = 0; i < resp->header_count; i++)
@@ -219,14 +219,14 @@ static json_t *run_encode(const struct model_service *svc, const struct model_op
 {
     json_t *output =
         wire_output && !json_is_null(wire_output) ? wire_to_value(wire_output, 0) : NULL;
-    struct aws_response resp;
-    aws_response_init(&resp);
+    struct http_response resp;
+    http_response_init(&resp);
     json_t *result;
     if (protocol_encode_response(&resp, svc, op, output, request_id) < 0)
         result = job_error("encode", err_msg());
     else
         result = response_to_json(&resp);
-    aws_response_release(&resp);
+    http_response_release(&resp);
     json_decref(output);
     return result;
 }
@@ -252,11 +252,11 @@ static json_t *run_encode_error(const struct model_service *svc, json_t *spec)
     err.status = json_is_integer(status) ? (int)json_integer_value(status)
                  : err.shape             ? err.shape->error_status
                                          : 400;
-    struct aws_response resp;
-    aws_response_init(&resp);
+    struct http_response resp;
+    http_response_init(&resp);
     protocol_encode_error(&resp, svc, &err, request_id);
     json_t *result = response_to_json(&resp);
-    aws_response_release(&resp);
+    http_response_release(&resp);
     json_decref(err.fields);
     return result;
 }

@@ -299,37 +299,37 @@ static void test_encode_output(void **state)
                   "Created", (json_int_t)1576540098250LL, "Stamp", (json_int_t)1576540098000LL,
                   "Data", "\0\1\2", (int)3, "Ratio", 0.5, "Missing", "Tags", "Key", "k", "Value",
                   "Renamed", "r", "NotInModel", "dropped");
-    struct aws_response resp;
-    aws_response_init(&resp);
+    struct http_response resp;
+    http_response_init(&resp);
     assert_int_equal(json_protocol_encode(&resp, f->svc, f->put, output, "req-1"), 0);
     assert_int_equal(resp.status, 200);
-    assert_string_equal(aws_response_header(&resp, "Content-Type"), "application/x-amz-json-1.1");
-    assert_string_equal(aws_response_header(&resp, "x-amzn-RequestId"), "req-1");
+    assert_string_equal(http_response_header(&resp, "Content-Type"), "application/x-amz-json-1.1");
+    assert_string_equal(http_response_header(&resp, "x-amzn-RequestId"), "req-1");
     assert_string_equal(resp.body.data,
                         "{\"Id\":\"i-1\",\"Created\":1576540098.25,"
                         "\"Stamp\":\"2019-12-16T23:48:18Z\",\"Data\":\"AAEC\",\"Ratio\":0.5,"
                         "\"Tags\":[{\"Key\":\"k\"}],\"wireName\":\"r\"}");
-    aws_response_release(&resp);
+    http_response_release(&resp);
     json_decref(output);
 
     /* No output value at all is an empty object. */
-    aws_response_init(&resp);
+    http_response_init(&resp);
     assert_int_equal(json_protocol_encode(&resp, f->svc, f->put, NULL, NULL), 0);
     assert_string_equal(resp.body.data, "{}");
-    aws_response_release(&resp);
+    http_response_release(&resp);
 
     output = json_pack("{s:s, s:[{s:i}]}", "Id", "x", "Tags", "Key", 7);
-    aws_response_init(&resp);
+    http_response_init(&resp);
     assert_int_equal(json_protocol_encode(&resp, f->svc, f->put, output, NULL), ERR_INTERNAL);
     assert_string_equal(err_msg(), "'Tags[0].Key' must be a string");
-    aws_response_release(&resp);
+    http_response_release(&resp);
     json_decref(output);
 
     output = json_pack("{s:s, s:f}", "Ratio", "NaN", "Created", -1.5);
-    aws_response_init(&resp);
+    http_response_init(&resp);
     assert_int_equal(json_protocol_encode(&resp, f->svc, f->put, output, NULL), 0);
     assert_string_equal(resp.body.data, "{\"Created\":-0.002,\"Ratio\":\"NaN\"}");
-    aws_response_release(&resp);
+    http_response_release(&resp);
     json_decref(output);
 }
 
@@ -342,32 +342,32 @@ static void test_encode_error(void **state)
                             .message = "thing 'x' is \"broken\"",
                             .shape = shape,
                             .fields = fields};
-    struct aws_response resp;
-    aws_response_init(&resp);
+    struct http_response resp;
+    http_response_init(&resp);
     json_protocol_encode_error(&resp, f->svc, &err, "req-2");
     assert_int_equal(resp.status, 409);
-    assert_string_equal(aws_response_header(&resp, "X-Amzn-ErrorType"), "ThingBroke");
-    assert_string_equal(aws_response_header(&resp, "x-amzn-RequestId"), "req-2");
+    assert_string_equal(http_response_header(&resp, "X-Amzn-ErrorType"), "ThingBroke");
+    assert_string_equal(http_response_header(&resp, "x-amzn-RequestId"), "req-2");
     assert_string_equal(resp.body.data, "{\"__type\":\"ThingBroke\","
                                         "\"message\":\"thing 'x' is \\\"broken\\\"\","
                                         "\"Reason\":\"gone\"}");
-    aws_response_release(&resp);
+    http_response_release(&resp);
 
     /* Unmodelled: code and message only; a field that does not fit the
      * model falls back to that too. */
     struct aws_error plain = {.code = "ValidationException", .message = "bad", .status = 400};
-    aws_response_init(&resp);
+    http_response_init(&resp);
     json_protocol_encode_error(&resp, f->svc, &plain, NULL);
     assert_int_equal(resp.status, 400);
     assert_string_equal(resp.body.data, "{\"__type\":\"ValidationException\",\"message\":\"bad\"}");
-    aws_response_release(&resp);
+    http_response_release(&resp);
 
     json_object_set_new(fields, "Reason", json_integer(5));
-    aws_response_init(&resp);
+    http_response_init(&resp);
     json_protocol_encode_error(&resp, f->svc, &err, NULL);
     assert_string_equal(resp.body.data,
                         "{\"__type\":\"ThingBroke\",\"message\":\"thing 'x' is \\\"broken\\\"\"}");
-    aws_response_release(&resp);
+    http_response_release(&resp);
     json_decref(fields);
 }
 

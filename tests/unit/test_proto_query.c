@@ -263,11 +263,11 @@ static void test_encode_response(void **state)
     json_t *output = json_pack("{s:{s:s, s:s, s:I, s:[{s:s, s:s}]}}", "Role", "RoleName", "a<b&c",
                                "Arn", "arn:aws:iam::000000000000:role/x", "CreateDate",
                                (json_int_t)1398796238123, "Tags", "Key", "k", "Value", "v");
-    struct aws_response resp;
-    aws_response_init(&resp);
+    struct http_response resp;
+    http_response_init(&resp);
     assert_int_equal(query_protocol_encode(&resp, iam, op, output, "req-1"), 0);
     assert_int_equal(resp.status, 200);
-    assert_string_equal(aws_response_header(&resp, "Content-Type"), "text/xml");
+    assert_string_equal(http_response_header(&resp, "Content-Type"), "text/xml");
 
     struct xml_doc *doc;
     if (xml_parse(&doc, resp.body.data, resp.body.len, "response", NULL) < 0)
@@ -282,27 +282,27 @@ static void test_encode_response(void **state)
     assert_string_equal(child(tag, "Key")->text, "k");
     assert_string_equal(child(child(root, "ResponseMetadata"), "RequestId")->text, "req-1");
     xml_doc_free(doc);
-    aws_response_release(&resp);
+    http_response_release(&resp);
 
     /* Output that does not fit the model is refused, and `resp` untouched. */
     json_t *bad = json_pack("{s:{s:i}}", "Role", "RoleName", 7);
-    aws_response_init(&resp);
+    http_response_init(&resp);
     assert_int_equal(query_protocol_encode(&resp, iam, op, bad, "req-2"), ERR_INTERNAL);
     assert_int_equal(resp.body.len, 0);
-    assert_null(aws_response_header(&resp, "Content-Type"));
-    aws_response_release(&resp);
+    assert_null(http_response_header(&resp, "Content-Type"));
+    http_response_release(&resp);
     json_decref(bad);
     json_decref(output);
 
     /* An operation without output still answers with its request id. */
     op = operation(iam, "DeleteRole");
-    aws_response_init(&resp);
+    http_response_init(&resp);
     assert_int_equal(query_protocol_encode(&resp, iam, op, NULL, "req-3"), 0);
     assert_string_equal(resp.body.data, "<DeleteRoleResponse "
                                         "xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"
                                         "<ResponseMetadata><RequestId>req-3</RequestId>"
                                         "</ResponseMetadata></DeleteRoleResponse>");
-    aws_response_release(&resp);
+    http_response_release(&resp);
 }
 
 static void test_encode_error(void **state)
@@ -315,24 +315,24 @@ static void test_encode_error(void **state)
         .status = 404,
         .sender = true,
     };
-    struct aws_response resp;
-    aws_response_init(&resp);
+    struct http_response resp;
+    http_response_init(&resp);
     query_protocol_encode_error(&resp, iam, &err, "req-9");
     assert_int_equal(resp.status, 404);
-    assert_string_equal(aws_response_header(&resp, "Content-Type"), "text/xml");
+    assert_string_equal(http_response_header(&resp, "Content-Type"), "text/xml");
     assert_string_equal(resp.body.data,
                         "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"
                         "<Error><Type>Sender</Type><Code>NoSuchEntity</Code>"
                         "<Message>role 'x' &lt;not&gt; found</Message></Error>"
                         "<RequestId>req-9</RequestId></ErrorResponse>");
-    aws_response_release(&resp);
+    http_response_release(&resp);
 
     struct aws_error fault = {.code = "ServiceFailure", .message = "boom", .status = 500};
-    aws_response_init(&resp);
+    http_response_init(&resp);
     query_protocol_encode_error(&resp, iam, &fault, "req-10");
     assert_int_equal(resp.status, 500);
     assert_non_null(strstr(resp.body.data, "<Type>Receiver</Type>"));
-    aws_response_release(&resp);
+    http_response_release(&resp);
 }
 
 /*

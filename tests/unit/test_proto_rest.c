@@ -245,27 +245,27 @@ static void test_header_lists_and_json_values(void **state)
     assert_string_equal(json_string_value(json_object_get(params, "Body")), "text");
 
     /* The same values go back out as headers. */
-    struct aws_response resp;
-    aws_response_init(&resp);
+    struct http_response resp;
+    http_response_init(&resp);
     json_object_set_new(params, "Status", json_integer(202));
     assert_int_equal(restjson_encode(&resp, svc, op, params, "r-1"), 0);
     assert_int_equal(resp.status, 202);
-    assert_string_equal(aws_response_header(&resp, "X-Names"),
+    assert_string_equal(http_response_header(&resp, "X-Names"),
                         "plain, \"b,c\", \"\\\"q\\\"\", last");
-    assert_string_equal(aws_response_header(&resp, "X-Dates"),
+    assert_string_equal(http_response_header(&resp, "X-Dates"),
                         "Mon, 16 Dec 2019 23:48:18 GMT, Tue, 17 Dec 2019 00:00:00 GMT");
-    assert_string_equal(aws_response_header(&resp, "X-Doc"), "eyJhIjpbMSwyXX0=");
-    assert_string_equal(aws_response_header(&resp, "Content-Type"), "application/json");
+    assert_string_equal(http_response_header(&resp, "X-Doc"), "eyJhIjpbMSwyXX0=");
+    assert_string_equal(http_response_header(&resp, "Content-Type"), "application/json");
     assert_string_equal(resp.body.data, "{\"Body\":\"text\"}");
-    aws_response_release(&resp);
+    http_response_release(&resp);
 
     /* A header value must not be able to start another header. */
     json_object_set_new(params, "Names", json_pack("[s]", "a\r\nSet-Cookie: x"));
-    aws_response_init(&resp);
+    http_response_init(&resp);
     assert_int_equal(restjson_encode(&resp, svc, op, params, NULL), ERR_INTERNAL);
     assert_string_equal(err_msg(), "header 'X-Names' must not hold line breaks");
     assert_int_equal(resp.header_count, 0);
-    aws_response_release(&resp);
+    http_response_release(&resp);
     json_decref(params);
 
     make_request(&t, "POST", "/things/7?mode=fast", "X-Names: \"open", NULL);
