@@ -249,12 +249,8 @@ static void double_text(struct buf *out, double v)
         buf_adds(out, v > 0 ? "Infinity" : "-Infinity");
         return;
     }
-    char tmp[32];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
+    char tmp[DOUBLE_TEXT_MAX];
+    double_shortest(tmp, v);
     buf_adds(out, tmp);
 }
 

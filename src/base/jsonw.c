@@ -112,6 +112,15 @@ void jsonw_string(struct buf *out, const char *s, size_t len)
     buf_addch(out, '"');
 }
 
+void double_shortest(char out[DOUBLE_TEXT_MAX], double v)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, DOUBLE_TEXT_MAX, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
 void jsonw_double(struct buf *out, double v)
 {
     if (isnan(v)) {
@@ -122,12 +131,8 @@ void jsonw_double(struct buf *out, double v)
         buf_adds(out, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
         return;
     }
-    char tmp[32];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
+    char tmp[DOUBLE_TEXT_MAX];
+    double_shortest(tmp, v);
     buf_adds(out, tmp);
     /* Keep a double recognisable as one: 1.0, not 1. */
     if (!strpbrk(tmp, ".eE"))

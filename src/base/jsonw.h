@@ -20,6 +20,11 @@ static inline void jsonw_cstr(struct buf *out, const char *s)
  * "NaN"/"Infinity"/"-Infinity" as strings (AWS's convention). */
 void jsonw_double(struct buf *out, double v);
 
+/* The shortest "%g" text of a finite double that reads back as the same
+ * value (15 to 17 significant digits). */
+#define DOUBLE_TEXT_MAX 32
+void double_shortest(char out[DOUBLE_TEXT_MAX], double v);
+
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
 size_t utf8_sequence_len(const unsigned char *s, size_t avail);
 /* True when the whole buffer is valid UTF-8. */
