@@ -125,6 +125,26 @@ int iam_page(json_t **page, json_t *out, struct api_call *call, json_t *in, cons
     return 0;
 }
 
+int iam_list_entities(json_t **out, struct api_call *call, json_t *in, const char *kind,
+                      const char *list_name, json_t *(*convert)(json_t *rec))
+{
+    json_t *result = json_object(), *page;
+    int rc = iam_page(&page, result, call, in, kind, NULL, iam_path_has_prefix,
+                      iam_param(in, "PathPrefix"));
+    if (rc < 0) {
+        json_decref(result);
+        return rc;
+    }
+    json_t *list = json_array();
+    size_t i;
+    json_t *rec;
+    json_array_foreach(page, i, rec) json_array_append_new(list, convert(rec));
+    json_decref(page);
+    json_object_set_new(result, list_name, list);
+    *out = result;
+    return 0;
+}
+
 json_t *iam_policy_document_out(const char *document)
 {
     static const char hex[] = "0123456789ABCDEF";

@@ -52,6 +52,14 @@ int iam_page(json_t **page, json_t *out, struct api_call *call, json_t *in, cons
 /* iam_filter_fn: the record's Path starts with the string `ctx` (NULL: all). */
 bool iam_path_has_prefix(json_t *rec, const void *ctx);
 
+/*
+ * ListUsers / ListRoles: a page of the records of `kind` whose Path starts
+ * with the call's PathPrefix, each turned into its output form by
+ * `convert`, as `out`'s member `list_name` with IsTruncated and Marker.
+ */
+int iam_list_entities(json_t **out, struct api_call *call, json_t *in, const char *kind,
+                      const char *list_name, json_t *(*convert)(json_t *rec));
+
 /* The policy document as IAM returns it: URL-encoded JSON text. */
 json_t *iam_policy_document_out(const char *document);
 

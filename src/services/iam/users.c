@@ -109,20 +109,7 @@ int iam_list_users(struct api_call *call, json_t *in, json_t **out)
     int rc = authorize_user(call, "", path_prefix);
     if (rc < 0)
         return rc;
-    json_t *result = json_object(), *page;
-    if ((rc = iam_page(&page, result, call, in, IAM_KIND_USER, NULL, iam_path_has_prefix,
-                       path_prefix)) < 0) {
-        json_decref(result);
-        return rc;
-    }
-    json_t *users = json_array();
-    size_t i;
-    json_t *rec;
-    json_array_foreach(page, i, rec) json_array_append_new(users, user_out(rec));
-    json_decref(page);
-    json_object_set_new(result, "Users", users);
-    *out = result;
-    return 0;
+    return iam_list_entities(out, call, in, IAM_KIND_USER, "Users", user_out);
 }
 
 int iam_delete_user(struct api_call *call, json_t *in, json_t **out)
