@@ -134,8 +134,9 @@ int server_run(const struct server_config *cfg)
     fprintf(stderr,
             "\nslipway is serving on %s://%s\n"
             "  admin credentials: %s/%s\n"
-            "  try:  eval \"$(build/slipway env --data %s)\" && aws sts get-caller-identity\n\n",
-            scheme, httpd_address(http), cfg->data_dir, SERVER_CREDENTIALS_FILE, cfg->data_dir);
+            "  try:  eval \"$(%s env --data %s)\" && aws sts get-caller-identity\n\n",
+            scheme, httpd_address(http), cfg->data_dir, SERVER_CREDENTIALS_FILE,
+            program_invocation_name, cfg->data_dir);
 
     int sig = 0;
     sigwait(&signals, &sig);
