@@ -256,11 +256,20 @@ static void add_member_name(struct buf *out, const char *name)
  * structures "{k=v, ...}", blobs as the ByteBuffer AWS shows. Sets
  * *sensitive when any part of the value has a sensitive shape.
  */
+/*
+ * How much of a value a message quotes. A request may carry megabytes in one
+ * member; the message names the member and quotes the start of the value.
+ * Rendering stops once this much is written, so the cost is bounded too.
+ */
+#define VALUE_ECHO_MAX 1024
+
 static void render_value(struct buf *out, bool *sensitive, const struct model_shape *shape,
                          json_t *value, unsigned depth)
 {
     if (shape->flags & SHAPE_F_SENSITIVE)
         *sensitive = true;
+    if (out->len > VALUE_ECHO_MAX)
+        return;
     if (!value || json_is_null(value)) {
         buf_adds(out, "null");
         return;
@@ -275,7 +284,8 @@ static void render_value(struct buf *out, bool *sensitive, const struct model_sh
         if (!json_is_array(value))
             break;
         buf_addch(out, '[');
-        for (size_t i = 0; i < json_array_size(value); i++, sep = ", ") {
+        for (size_t i = 0; i < json_array_size(value) && out->len <= VALUE_ECHO_MAX;
+             i++, sep = ", ") {
             buf_adds(out, sep);
             render_value(out, sensitive, shape->member->shape, json_array_get(value, i), depth + 1);
         }
@@ -333,7 +343,9 @@ static void render_value(struct buf *out, bool *sensitive, const struct model_sh
              fabs(json_real_value(value)) < 9e18)
         buf_addf(out, "%lld", (long long)json_real_value(value));
     else if (json_is_string(value))
-        buf_add(out, json_string_value(value), json_string_length(value));
+        buf_add(out, json_string_value(value),
+                json_string_length(value) < VALUE_ECHO_MAX + 1 ? json_string_length(value)
+                                                               : VALUE_ECHO_MAX + 1);
     else if (json_is_integer(value))
         buf_addf(out, "%" PRId64, (int64_t)json_integer_value(value));
     else if (json_is_real(value))
@@ -545,7 +557,16 @@ static struct buf *error_begin(struct validator *v, const struct model_shape *sh
             buf_adds(&v->errors, "Value");
         } else {
             buf_adds(&v->errors, "Value '");
-            buf_add(&v->errors, text.data, text.len);
+            if (text.len > VALUE_ECHO_MAX) {
+                /* Cut at a character boundary. */
+                size_t cut = VALUE_ECHO_MAX;
+                while (cut > 0 && ((unsigned char)text.data[cut] & 0xc0) == 0x80)
+                    cut--;
+                buf_add(&v->errors, text.data, cut);
+                buf_adds(&v->errors, "...");
+            } else {
+                buf_add(&v->errors, text.data, text.len);
+            }
             buf_addch(&v->errors, '\'');
         }
         buf_release(&text);

@@ -1,15 +1,35 @@
 #include "base/common.h"
 #include "base/err.h"
+#include "base/jsonw.h"
 
 #define ERR_MSG_MAX 1024
 
 static _Thread_local char err_message[ERR_MSG_MAX];
 static _Thread_local int err_code;
 
+/*
+ * Messages often quote input, and they go to clients inside JSON and XML:
+ * whatever was quoted, and wherever truncation cut, the message is made
+ * valid UTF-8 by replacing each bad byte with '?'.
+ */
+static void make_utf8(char *s)
+{
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_sequence_len((const unsigned char *)s + i, len - i);
+        if (n == 0) {
+            s[i++] = '?';
+            continue;
+        }
+        i += n;
+    }
+}
+
 static void err_vset(int kind, const char *fmt, va_list ap)
 {
     err_code = kind;
     vsnprintf(err_message, sizeof(err_message), fmt, ap);
+    make_utf8(err_message);
 }
 
 int err_set(int kind, const char *fmt, ...)

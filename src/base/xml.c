@@ -106,6 +106,16 @@ struct parser {
     struct buf text[XML_MAX_DEPTH];
     uint32_t depth;
     uint32_t elements;
+    /* Prefixed namespace declarations in scope, innermost last, so a
+     * prefix check costs at most XML_MAX_NS_DECLS comparisons whatever the
+     * depth; and how many the document has declared in all. */
+    struct ns_binding {
+        const char *prefix;
+        size_t len;
+        uint32_t depth;
+    } ns[XML_MAX_NS_DECLS];
+    uint32_t ns_count;
+    uint32_t ns_total;
     /* The attributes of the start tag being read. */
     struct xml_attr *attrs;
     size_t attr_count;
@@ -559,8 +569,7 @@ const char *xml_node_namespace(const struct xml_node *node)
 }
 
 /* A prefixed name must use a prefix that is declared here or above. */
-static int check_prefix(struct parser *p, const struct xml_node *node, const char *name,
-                        size_t offset, bool attribute)
+static int check_prefix(struct parser *p, const char *name, size_t offset, bool attribute)
 {
     const char *colon = strchr(name, ':');
     if (!colon)
@@ -568,10 +577,38 @@ static int check_prefix(struct parser *p, const struct xml_node *node, const cha
     size_t len = (size_t)(colon - name);
     if (attribute && len == 5 && memcmp(name, "xmlns", 5) == 0)
         return 0;
-    if ((len == 3 && memcmp(name, "xml", 3) == 0) || xml_namespace_lookup(node, name, len))
+    if (len == 3 && memcmp(name, "xml", 3) == 0)
         return 0;
+    for (uint32_t i = p->ns_count; i-- > 0;)
+        if (p->ns[i].len == len && memcmp(p->ns[i].prefix, name, len) == 0)
+            return 0;
     return fail_at(p, offset, ERR_INVALID, "namespace prefix '%.*s' is not declared", (int)len,
                    name);
+}
+
+/* Brings the start tag's prefixed namespace declarations into scope. */
+static int push_namespaces(struct parser *p, const struct xml_node *node, size_t offset)
+{
+    for (uint32_t i = 0; i < node->attr_count; i++) {
+        const char *name = node->attrs[i].name;
+        if (strncmp(name, "xmlns:", 6) != 0)
+            continue;
+        if (p->ns_total >= XML_MAX_NS_DECLS)
+            return fail_at(p, offset, ERR_LIMIT,
+                           "the document declares more than %d namespace prefixes",
+                           XML_MAX_NS_DECLS);
+        p->ns_total++;
+        p->ns[p->ns_count++] =
+            (struct ns_binding){.prefix = name + 6, .len = strlen(name + 6), .depth = p->depth};
+    }
+    return 0;
+}
+
+/* Takes the declarations of the element closing at `depth` out of scope. */
+static void pop_namespaces(struct parser *p, uint32_t depth)
+{
+    while (p->ns_count > 0 && p->ns[p->ns_count - 1].depth >= depth)
+        p->ns_count--;
 }
 
 static int read_attribute_value(struct parser *p)
@@ -722,12 +759,14 @@ static int read_start_tag(struct parser *p)
         node->attr_count = (uint32_t)p->attr_count;
     }
     append_child(p, node);
-    if ((rc = check_prefix(p, node, qname, start + 1, false)) < 0)
+    if ((rc = push_namespaces(p, node, start)) < 0 ||
+        (rc = check_prefix(p, qname, start + 1, false)) < 0)
         return rc;
     for (uint32_t i = 0; i < node->attr_count; i++)
-        if ((rc = check_prefix(p, node, node->attrs[i].name, start, true)) < 0)
+        if ((rc = check_prefix(p, node->attrs[i].name, start, true)) < 0)
             return rc;
     if (empty) {
+        pop_namespaces(p, p->depth);
         finish_text(p, node, NULL);
         return 0;
     }
@@ -757,6 +796,7 @@ static int read_end_tag(struct parser *p)
         return fail(p, "expected '>' to close end tag '%s'", node->name);
     p->pos++;
     p->depth--;
+    pop_namespaces(p, p->depth);
     finish_text(p, node, &p->text[p->depth]);
     return 0;
 }

@@ -25,6 +25,9 @@
 /* Hard ceiling on element nesting; xml_limits.max_depth may only lower it. */
 #define XML_MAX_DEPTH 64
 
+/* Prefixed namespace declarations a document may make in all. */
+#define XML_MAX_NS_DECLS 64
+
 struct xml_limits {
     size_t max_size;       /* bytes of input */
     uint32_t max_depth;    /* element nesting, at most XML_MAX_DEPTH */

@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/ids.h"
+#include "base/jsonw.h"
 #include "base/log.h"
 
 struct httpd {
@@ -24,6 +25,9 @@ struct httpd {
     int listen_fd;
     /* Requests between their request line and their completion. */
     atomic_int in_flight;
+    /* Body bytes held by all requests together, against body_budget. */
+    _Atomic size_t buffered;
+    size_t body_budget;
 };
 
 /* Per-request state, created when the request line arrives. */
@@ -31,6 +35,10 @@ struct request_state {
     char *target;
     struct buf body;
     bool body_too_large;
+    /* Refused because all bodies together would pass the budget. */
+    bool overloaded;
+    /* Bytes this request added to the server's `buffered`. */
+    size_t counted;
     /* The first call for a request comes with its headers and no body. */
     bool started;
     int64_t start_ns;
@@ -104,6 +112,42 @@ static enum MHD_Result queue(struct MHD_Connection *connection, struct request_s
     return ret;
 }
 
+static void release_body(struct httpd *server, struct request_state *st)
+{
+    atomic_fetch_sub(&server->buffered, st->counted);
+    st->counted = 0;
+    buf_release(&st->body);
+}
+
+/* Answers with a JSON error before the request reaches a route. */
+static enum MHD_Result refuse(struct httpd *server, struct MHD_Connection *connection,
+                              struct request_state *st, int status, const char *code,
+                              const char *fmt, ...) PRINTF_LIKE(6, 7);
+static enum MHD_Result refuse(struct httpd *server, struct MHD_Connection *connection,
+                              struct request_state *st, int status, const char *code,
+                              const char *fmt, ...)
+{
+    (void)server;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    struct http_response resp;
+    http_response_init(&resp);
+    resp.status = status;
+    http_response_add_header(&resp, "Content-Type", "application/json");
+    http_response_add_header(&resp, "x-amzn-ErrorType", code);
+    buf_adds(&resp.body, "{\"__type\":");
+    jsonw_cstr(&resp.body, code);
+    buf_adds(&resp.body, ",\"message\":");
+    jsonw_cstr(&resp.body, msg);
+    buf_addch(&resp.body, '}');
+    enum MHD_Result ret = queue(connection, st, &resp);
+    http_response_release(&resp);
+    return ret;
+}
+
 static void route(struct httpd *server, const struct http_request *req, struct http_response *resp)
 {
     for (size_t i = 0; i < server->config.route_count; i++) {
@@ -129,32 +173,53 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         return MHD_NO;
     if (!st->started) {
         st->started = true;
+        /* Refuse a declared body that is too large before reading any of it. */
+        const char *cl = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
+        if (cl) {
+            char *end;
+            errno = 0;
+            unsigned long long declared = strtoull(cl, &end, 10);
+            if (errno || *end || declared > server->config.max_body_bytes)
+                return refuse(server, connection, st, 413, "RequestEntityTooLargeException",
+                              "request body exceeds the limit of %zu bytes",
+                              server->config.max_body_bytes);
+        }
         return MHD_YES;
     }
 
+    /* An absolute deadline: a client trickling its body does not hold a
+     * worker's memory for ever (the idle timeout alone would let it). */
+    if (clock_mono_ns() - st->start_ns > (int64_t)server->config.request_seconds * 1000000000)
+        return MHD_NO;
+
     if (*upload_data_size) {
-        if (!st->body_too_large && buf_try_add(&st->body, upload_data, *upload_data_size) < 0) {
-            st->body_too_large = true;
-            buf_release(&st->body);
-        }
+        size_t n = *upload_data_size;
         *upload_data_size = 0;
+        if (st->body_too_large || st->overloaded)
+            return MHD_YES;
+        if (atomic_fetch_add(&server->buffered, n) + n > server->body_budget) {
+            atomic_fetch_sub(&server->buffered, n);
+            st->overloaded = true;
+            release_body(server, st);
+            return MHD_YES;
+        }
+        st->counted += n;
+        if (buf_try_add(&st->body, upload_data, n) < 0) {
+            st->body_too_large = true;
+            release_body(server, st);
+        }
         return MHD_YES;
     }
+
+    if (st->body_too_large)
+        return refuse(server, connection, st, 413, "RequestEntityTooLargeException",
+                      "request body exceeds the limit of %zu bytes", server->config.max_body_bytes);
+    if (st->overloaded)
+        return refuse(server, connection, st, 503, "SlowDown",
+                      "the server holds too many request bodies at once; retry later%s", "");
 
     struct http_response resp;
     http_response_init(&resp);
-
-    if (st->body_too_large) {
-        char msg[160];
-        int n = snprintf(msg, sizeof(msg),
-                         "{\"__type\":\"RequestEntityTooLargeException\",\"message\":\"request "
-                         "body exceeds the limit of %zu bytes\"}",
-                         server->config.max_body_bytes);
-        http_response_set(&resp, 413, "application/json", msg, (size_t)n);
-        enum MHD_Result ret = queue(connection, st, &resp);
-        http_response_release(&resp);
-        return ret;
-    }
 
     struct header_list headers = {0};
     MHD_get_connection_values_n(connection, MHD_HEADER_KIND, collect_header, &headers);
@@ -208,12 +273,13 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         return;
     atomic_fetch_sub(&server->in_flight, 1);
     if (log_enabled(LOG_INFO)) {
+        /* The path only: a presigned URL's query is a credential. */
         double ms = (double)(clock_mono_ns() - st->start_ns) / 1e6;
-        log_write(LOG_INFO, "http", st->request_id, "%s status=%d ms=%.3f%s", st->target,
-                  st->status, ms,
+        log_write(LOG_INFO, "http", st->request_id, "%.*s status=%d ms=%.3f%s",
+                  (int)strcspn(st->target, "?"), st->target, st->status, ms,
                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed)");
     }
-    buf_release(&st->body);
+    release_body(server, st);
     free(st->target);
     free(st);
     *con_cls = NULL;
@@ -348,6 +414,10 @@ int httpd_start(struct httpd **out, const struct httpd_config *config)
     server->config = *config;
     server->listen_fd = -1;
     server->routes = xmemdup(config->routes, config->route_count * sizeof(*config->routes));
+    if (!server->config.request_seconds)
+        server->config.request_seconds = 300;
+    /* All bodies together may hold this much before new ones are refused. */
+    server->body_budget = config->max_body_bytes * 8;
     server->config.routes = server->routes;
     int rc;
 

@@ -41,6 +41,7 @@ struct httpd_config {
     size_t max_header_bytes;
     size_t max_body_bytes;
     unsigned timeout_seconds; /* idle connection timeout */
+    unsigned request_seconds; /* longest a request may take to arrive; 0: 300 */
     const char *tls_cert_file;
     const char *tls_key_file;
     const struct http_route *routes;

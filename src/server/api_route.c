@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/jsonw.h"
 #include "base/log.h"
 #include "server/services.h"
 #include "services/iam/iam.h"
@@ -36,15 +37,16 @@ static void fail(struct api_request *r, int status, const char *code, const char
         protocol_encode_error(r->out, r->service, &e, r->http->request_id);
         return;
     }
-    /* No service identified: answer in JSON, which every SDK reads. */
-    json_t *body = json_pack("{s:s, s:s}", "__type", code, "message", message);
-    char *text = json_dumps(body, JSON_COMPACT);
+    /* No service identified: answer in JSON, which every SDK reads. The
+     * message may quote input: jsonw writes valid JSON whatever it holds. */
     r->out->status = status;
     http_response_add_header(r->out, "Content-Type", "application/x-amz-json-1.1");
     http_response_add_header(r->out, "x-amzn-ErrorType", code);
-    buf_adds(&r->out->body, text);
-    free(text);
-    json_decref(body);
+    buf_adds(&r->out->body, "{\"__type\":");
+    jsonw_cstr(&r->out->body, code);
+    buf_adds(&r->out->body, ",\"message\":");
+    jsonw_cstr(&r->out->body, message);
+    buf_addch(&r->out->body, '}');
 }
 
 /* Which service a request is for: X-Amz-Target, else the SigV4 scope. */
@@ -53,7 +55,9 @@ static const struct model_service *identify_service(const struct api_request *r,
 {
     const struct header_field *target = aws_request_header(&r->aws, "X-Amz-Target");
     if (target) {
-        const char *dot = memchr(target->value, '.', target->value_len);
+        /* Some prefixes hold dots themselves (CloudTrail's); the operation
+         * follows the last one. */
+        const char *dot = memrchr(target->value, '.', target->value_len);
         if (dot) {
             const struct model_service *svc =
                 model_service_by_target_prefix(target->value, (size_t)(dot - target->value));
@@ -95,6 +99,120 @@ static void to_sigv4_request(struct sigv4_request *out, const struct api_request
     };
 }
 
+static bool signed_header(const struct sigv4_auth *auth, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = auth->signed_headers; *p;) {
+        size_t n = strcspn(p, ";");
+        if (n == len && strncasecmp(p, name, len) == 0)
+            return true;
+        p += n + (p[n] == ';');
+    }
+    return false;
+}
+
+static bool region_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 32)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+            return false;
+    return true;
+}
+
+/*
+ * What the signature covers must be what the request is dispatched on: the
+ * scope's service must be the service that will run, its region a region
+ * name, and the X-Amz-Target that picks a JSON operation must be signed.
+ * Otherwise a signature made for one call (a presigned GetCallerIdentity
+ * handed out as proof of identity, say) could be replayed as another.
+ */
+static int check_scope(struct api_request *r, const struct sigv4_auth *auth)
+{
+    const char *service = r->service->signing_name;
+    char message[256];
+    if (strcmp(auth->service, service) != 0) {
+        snprintf(message, sizeof(message), "Credential should be scoped to correct service: '%s'.",
+                 service);
+        fail(r, 403, auth_error_code(r->service, SIGV4_MISMATCH), message);
+        return SIGV4_MISMATCH;
+    }
+    if (!region_name_valid(auth->region)) {
+        snprintf(message, sizeof(message),
+                 "Credential should be scoped to a valid region, not '%.64s'.", auth->region);
+        fail(r, 403, auth_error_code(r->service, SIGV4_MISMATCH), message);
+        return SIGV4_MISMATCH;
+    }
+    if (aws_request_header(&r->aws, "X-Amz-Target") && !signed_header(auth, "x-amz-target")) {
+        fail(r, 400, auth_error_code(r->service, SIGV4_INCOMPLETE),
+             "The X-Amz-Target header must be signed: add it to SignedHeaders.");
+        return SIGV4_INCOMPLETE;
+    }
+    return 0;
+}
+
+/*
+ * Only S3 takes bodies that the signature does not cover (UNSIGNED-PAYLOAD,
+ * and chunk-signed STREAMING-* once chunk signatures are verified); every
+ * other service's signature must cover the body it is about to decode.
+ */
+static int check_payload_hash(struct api_request *r, const char *computed)
+{
+    const struct header_field *h = aws_request_header(&r->aws, "x-amz-content-sha256");
+    if (!h)
+        return 0;
+    bool s3 = strcmp(r->service->name, "s3") == 0;
+    if (s3 && h->value_len == strlen(SIGV4_UNSIGNED_PAYLOAD) &&
+        memcmp(h->value, SIGV4_UNSIGNED_PAYLOAD, h->value_len) == 0)
+        return 0;
+    if (h->value_len == 2 * SHA256_LEN && strncasecmp(h->value, computed, h->value_len) == 0)
+        return 0;
+    fail(r, 400, auth_error_code(r->service, SIGV4_PAYLOAD_MISMATCH),
+         s3 ? "The x-amz-content-sha256 header must be the body's SHA-256 or UNSIGNED-PAYLOAD; "
+              "chunk-signed uploads are not supported yet"
+            : "The x-amz-content-sha256 header must be the SHA-256 of the request body.");
+    return SIGV4_PAYLOAD_MISMATCH;
+}
+
+static int invalid_token(struct api_request *r)
+{
+    fail(r, 403,
+         is_json_protocol(r->service) ? "UnrecognizedClientException" : "InvalidClientTokenId",
+         "The security token included in the request is invalid.");
+    return ERR_DENIED;
+}
+
+/* Logs the canonical request of a failed verification, less what could
+ * serve as a credential: the query (presigned URLs) and the session token. */
+static void log_canonical_request(struct api_request *r, const struct sigv4_request *sreq,
+                                  const struct sigv4_auth *auth)
+{
+    struct buf creq = BUF_INIT, shown = BUF_INIT;
+    if (sigv4_canonical_request(&creq, sreq, auth) == 0) {
+        int line = 0;
+        for (const char *p = creq.data; *p;) {
+            size_t n = strcspn(p, "\n");
+            if (line == 2)
+                buf_adds(&shown, "(query not shown)");
+            else if (strncmp(p, "x-amz-security-token:", 21) == 0)
+                buf_adds(&shown, "x-amz-security-token:(not shown)");
+            else
+                buf_add(&shown, p, n);
+            p += n;
+            if (*p == '\n') {
+                buf_addch(&shown, '\n');
+                p++;
+            }
+            line++;
+        }
+        log_write(LOG_DEBUG, "sigv4", r->http->request_id, "canonical request:\n%s", shown.data);
+    }
+    buf_release(&creq);
+    buf_release(&shown);
+}
+
 /*
  * Resolves the caller from the request's signature. Returns 0 with
  * `principal` set, or fails the request and returns the error.
@@ -107,57 +225,59 @@ static int authenticate(struct api_request *r, struct principal *principal,
              parse_rc == SIGV4_MISSING ? "Missing Authentication Token" : err_msg());
         return parse_rc;
     }
+    int rc = check_scope(r, auth);
+    if (rc < 0)
+        return rc;
     if (r->route->auth_open) {
-        int rc = iam_admin_principal(principal, r->route->store, r->route->default_account_id);
+        rc = iam_admin_principal(principal, r->route->store, r->route->default_account_id);
         if (rc < 0)
             fail(r, 500, "InternalFailure", err_msg());
         return rc;
     }
 
-    bool json = is_json_protocol(r->service);
     struct iam_credential cred;
-    int rc = iam_credential_lookup(&cred, r->route->store, auth->access_key_id);
-    if (rc == ERR_NOT_FOUND || (rc == 0 && !cred.active)) {
-        fail(r, 403, json ? "UnrecognizedClientException" : "InvalidClientTokenId",
-             "The security token included in the request is invalid.");
-        return ERR_DENIED;
-    }
+    rc = iam_credential_lookup(&cred, r->route->store, auth->access_key_id);
+    if (rc == ERR_NOT_FOUND || (rc == 0 && !cred.active))
+        return invalid_token(r);
     if (rc < 0) {
         fail(r, 500, "InternalFailure", err_msg());
         return rc;
     }
-    if (cred.session_token[0]) {
-        if (strcmp(cred.session_token, auth->security_token) != 0) {
-            fail(r, 403, json ? "UnrecognizedClientException" : "InvalidClientTokenId",
-                 "The security token included in the request is invalid.");
-            return ERR_DENIED;
-        }
-        if (cred.expires_ms <= clock_now_ms()) {
-            fail(r, 403, json ? "ExpiredTokenException" : "ExpiredToken",
-                 "The security token included in the request is expired");
-            return ERR_DENIED;
-        }
-    }
+    /* A long-term key carries no token; one that comes with a token was
+     * not issued as sent. */
+    if (!cred.session_token[0] && auth->security_token[0])
+        return invalid_token(r);
 
     uint8_t digest[SHA256_LEN];
     char payload_hash[2 * SHA256_LEN + 1];
     sha256(digest, r->aws.body, r->aws.body_len);
     hex_encode(payload_hash, digest, SHA256_LEN);
+    if ((rc = check_payload_hash(r, payload_hash)) < 0)
+        return rc;
     struct sigv4_request sreq;
     to_sigv4_request(&sreq, r, payload_hash);
     rc = sigv4_verify(auth, &sreq, cred.secret_access_key, clock_now_ms());
-    if (rc < 0 && log_enabled(LOG_DEBUG)) {
+    if (rc < 0) {
         char message[1024];
         snprintf(message, sizeof(message), "%s", err_msg());
-        struct buf creq = BUF_INIT;
-        if (sigv4_canonical_request(&creq, &sreq, auth) == 0)
-            log_write(LOG_DEBUG, "sigv4", r->http->request_id, "canonical request:\n%s", creq.data);
-        buf_release(&creq);
-        err_set(rc, "%s", message);
-    }
-    if (rc < 0) {
-        fail(r, 403, auth_error_code(r->service, rc), err_msg());
+        if (log_enabled(LOG_DEBUG))
+            log_canonical_request(r, &sreq, auth);
+        fail(r, 403, auth_error_code(r->service, rc), message);
         return rc;
+    }
+
+    /* The token is checked only once the signature proves the caller holds
+     * the session's secret, and in constant time. */
+    if (cred.session_token[0]) {
+        size_t len = strlen(cred.session_token);
+        if (strlen(auth->security_token) != len ||
+            !secure_equal(cred.session_token, auth->security_token, len))
+            return invalid_token(r);
+        if (cred.expires_ms <= clock_now_ms()) {
+            fail(r, 403, is_json_protocol(r->service) ? "ExpiredTokenException" : "ExpiredToken",
+                 "The security token included in the request is expired");
+            return ERR_DENIED;
+        }
     }
     *principal = cred.principal;
     return 0;

@@ -37,11 +37,13 @@ static const struct config_option options[] = {
     {"allow-plain-http", OPT_FLAG, FIELD(allow_plain_http), NULL, NULL,
      "allow plain HTTP on a non-loopback address"},
     {"log-level", OPT_STRING, FIELD(log_level), "info", "LEVEL", "debug, info, warn or error"},
-    {"max-body", OPT_SIZE, FIELD(max_body_bytes), "104857600", "BYTES",
+    {"max-body", OPT_SIZE, FIELD(max_body_bytes), "16777216", "BYTES",
      "largest request body accepted"},
     {"max-header", OPT_SIZE, FIELD(max_header_bytes), "32768", "BYTES",
      "largest request line plus headers accepted"},
     {"timeout", OPT_UINT, FIELD(timeout_seconds), "60", "SECONDS", "idle connection timeout"},
+    {"request-timeout", OPT_UINT, FIELD(request_seconds), "300", "SECONDS",
+     "longest a request may take to arrive in full"},
 };
 
 static int set_option(struct server_config *cfg, const struct config_option *o, const char *value)

@@ -23,6 +23,7 @@ struct server_config {
     size_t max_body_bytes;
     size_t max_header_bytes;
     unsigned timeout_seconds;
+    unsigned request_seconds;
 };
 
 /* Fills defaults. */

@@ -52,17 +52,34 @@ static int write_file_atomic(const char *path, const char *text, mode_t mode)
     return rc;
 }
 
+/*
+ * The data directory holds every secret key and session in its database:
+ * it must be the server user's alone. An existing directory that others
+ * can enter is refused rather than silently changed.
+ */
 static int make_data_dir(const char *dir)
 {
-    if (mkdir(dir, 0700) == 0 || errno == EEXIST)
-        return 0;
-    return err_set_errno(ERR_IO, "cannot create the data directory '%s'", dir);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return err_set_errno(ERR_IO, "cannot create the data directory '%s'", dir);
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return err_set_errno(ERR_IO, "cannot read the data directory '%s'", dir);
+    if (!S_ISDIR(st.st_mode))
+        return err_set(ERR_INVALID, "the data directory '%s' is not a directory", dir);
+    if (st.st_mode & 077)
+        return err_set(ERR_INVALID,
+                       "the data directory '%s' is open to other users (mode %03o): it holds "
+                       "credentials; run 'chmod 700 %s'",
+                       dir, (unsigned)(st.st_mode & 0777), dir);
+    return 0;
 }
 
 int server_run(const struct server_config *cfg)
 {
     int64_t started_ns = clock_mono_ns();
     log_setup(STDERR_FILENO, server_config_log_level(cfg));
+    /* Everything the server writes (state, blobs, credentials) is private. */
+    umask(077);
     crypto_init();
 
     /* Signals are taken by this thread alone, with sigwait(); every thread
@@ -109,6 +126,7 @@ int server_run(const struct server_config *cfg)
         .max_header_bytes = cfg->max_header_bytes,
         .max_body_bytes = cfg->max_body_bytes,
         .timeout_seconds = cfg->timeout_seconds,
+        .request_seconds = cfg->request_seconds,
         .tls_cert_file = cfg->tls_cert,
         .tls_key_file = cfg->tls_key,
         .routes = routes,

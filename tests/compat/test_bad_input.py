@@ -148,6 +148,85 @@ class TestBadInput(unittest.TestCase):
         self.assertTrue(data.startswith(b"HTTP/1.1 4"), data[:100])
         self.assert_serving()
 
+    def raw(self, data):
+        s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=10)
+        s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+            if b"\r\n\r\n" in out and len(out) > out.index(b"\r\n\r\n") + 4:
+                break
+        s.close()
+        return out
+
+    def test_invalid_utf8_in_authorization(self):
+        for cred in (b"\xff", "a\u00e9".encode() * 400):
+            resp = self.raw(b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: AWS4-HMAC-SHA256 "
+                            b"Credential=" + cred + b", SignedHeaders=host, Signature=00\r\n"
+                            b"X-Amz-Date: 20200101T000000Z\r\nConnection: close\r\n\r\n")
+            self.assertTrue(resp.startswith(b"HTTP/1.1 4"), resp[:200])
+            body = resp.split(b"\r\n\r\n", 1)[1]
+            json.loads(body.decode("utf-8"))
+        self.assert_serving()
+
+    def test_presigned_url_cannot_be_redirected_by_target(self):
+        # A presigned GetCallerIdentity URL, the kind handed out as proof of
+        # identity, must not reach another service's operation.
+        from botocore.auth import SigV4QueryAuth
+        req = AWSRequest(method="POST",
+                         url=self.srv.endpoint + "/?Action=GetCallerIdentity&Version=2011-06-15")
+        SigV4QueryAuth(self.creds, "sts", "us-east-1", expires=300).add_auth(req)
+        path = req.url[len(self.srv.endpoint):]
+        conn = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
+        conn.request("POST", path, body=b"{}", headers={
+            "X-Amz-Target": "Logs_20140328.DescribeLogGroups",
+            "Content-Type": "application/x-amz-json-1.1"})
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        self.assertEqual(resp.status, 403, data)
+        self.assertIn(b"scoped to correct service", data)
+        # The same URL as issued still works.
+        conn = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
+        conn.request("POST", path)
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200, resp.read())
+        conn.close()
+
+    def test_unsigned_target_refused(self):
+        # Signed for logs, but with X-Amz-Target left out of SignedHeaders.
+        req = AWSRequest(method="POST", url=self.srv.endpoint + "/", data=b"{}",
+                         headers={"Content-Type": "application/x-amz-json-1.1"})
+        botocore.auth.SigV4Auth(self.creds, "logs", "us-east-1").add_auth(req)
+        headers = dict(req.prepare().headers)
+        headers["X-Amz-Target"] = "Logs_20140328.DescribeLogGroups"
+        conn = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
+        conn.request("POST", "/", body=b"{}", headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        self.assertEqual(resp.status, 400, data)
+        self.assertIn(b"X-Amz-Target header must be signed", data)
+
+    def test_unsigned_payload_refused_outside_s3(self):
+        st, _, data = self.send("logs", b"{}", {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "Logs_20140328.DescribeLogGroups",
+            "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+        self.assertEqual(st, 400, data)
+        self.assertIn(b"SHA-256 of the request body", data)
+
+    def test_declared_oversized_body_refused_before_reading(self):
+        s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=10)
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")
+        data = s.recv(65536)
+        s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 413"), data[:200])
+        self.assert_serving()
+
     def test_everything_then_valid_call(self):
         for body in (b"\x00\x01\x02", b"[]", b'{"a":' * 200, b"null", b'"x"'):
             st, _, _ = self.json_call("CreateLogGroup", body)

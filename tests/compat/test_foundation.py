@@ -174,6 +174,26 @@ class TestCommandLine(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("--auth open", p.stderr)
 
+    def test_open_data_directory_refused(self):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="slipway-open-")
+        os.chmod(d, 0o755)
+        try:
+            p = self.run_slipway("server", "--listen", "127.0.0.1:0", "--data", d)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("chmod 700", p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(d, "credentials")))
+        finally:
+            subprocess.run(["rm", "-rf", d])
+
+    def test_state_files_are_private(self):
+        with SlipwayServer() as srv:
+            for name in os.listdir(srv.data_dir):
+                if name == "server.log":
+                    continue
+                mode = stat.S_IMODE(os.stat(os.path.join(srv.data_dir, name)).st_mode)
+                self.assertEqual(mode & 0o077, 0, f"{name} is mode {oct(mode)}")
+
     def test_bad_account_id(self):
         p = self.run_slipway("server", "--account-id", "12ab", "--data", "/tmp/never-created")
         self.assertEqual(p.returncode, 2)

@@ -232,6 +232,43 @@ class TestAssumeRole(StsCase):
         self.iam.detach_role_policy(RoleName="revocable-role", PolicyArn=ADMIN_POLICY)
         self.assertClientError(iam.list_roles, "AccessDenied", None, 403)
 
+    def test_deleted_role_voids_its_sessions(self):
+        role = self.make_role("doomed-role")
+        creds = self.assume(role, "old")["Credentials"]
+        sts = self.session_client("sts", creds)
+        sts.get_caller_identity()
+        self.iam.delete_role(RoleName="doomed-role")
+        self.assertClientError(sts.get_caller_identity, "InvalidClientTokenId", INVALID_TOKEN,
+                               403)
+        # A new role of the same name, even an admin one, does not revive the
+        # old session: sessions belong to the role's unique id.
+        self.make_role("doomed-role")
+        self.iam.attach_role_policy(RoleName="doomed-role", PolicyArn=ADMIN_POLICY)
+        self.assertClientError(sts.get_caller_identity, "InvalidClientTokenId", INVALID_TOKEN,
+                               403)
+        iam = self.session_client("iam", creds)
+        self.assertClientError(iam.list_roles, "InvalidClientTokenId", INVALID_TOKEN, 403)
+        self.iam.detach_role_policy(RoleName="doomed-role", PolicyArn=ADMIN_POLICY)
+        self.iam.delete_role(RoleName="doomed-role")
+
+    def test_trust_deny_the_evaluator_cannot_judge_denies(self):
+        # A Deny whose condition or NotPrincipal the trust evaluator cannot
+        # prove false must apply: failing open would let these roles be
+        # assumed where AWS refuses.
+        allow = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                 "Action": "sts:AssumeRole"}
+        denies = [
+            {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+             "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
+            {"Effect": "Deny", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/someone"},
+             "Action": "sts:AssumeRole"},
+        ]
+        for i, deny in enumerate(denies):
+            role = self.make_role(f"deny-{i}", {"Version": "2012-10-17",
+                                                "Statement": [allow, deny]})
+            self.assertClientError(self.sts.assume_role, "AccessDenied", None, 403,
+                                   RoleArn=role["Arn"], RoleSessionName="blocked")
+
     def test_role_chaining_is_limited_to_one_hour(self):
         admin_creds = self.assume(self.admin, "chain")["Credentials"]
         sts = self.session_client("sts", admin_creds)

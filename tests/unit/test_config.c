@@ -30,7 +30,8 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.data_dir, "./.slipway");
     assert_string_equal(cfg.auth, "strict");
     assert_string_equal(cfg.account_id, "000000000000");
-    assert_int_equal(cfg.max_body_bytes, 104857600);
+    assert_int_equal(cfg.max_body_bytes, 16777216);
+    assert_int_equal(cfg.request_seconds, 300);
     server_config_release(&cfg);
 }
 

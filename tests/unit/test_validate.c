@@ -7,6 +7,7 @@
 #include "aws/model.h"
 #include "aws/model_load.h"
 #include "aws/validate.h"
+#include "base/jsonw.h"
 #include "base/err.h"
 
 static const struct model_shape *input_of(const char *service, const char *operation)
@@ -166,6 +167,29 @@ static void test_pattern_and_length(void **state)
     free(got);
     json_decref(params);
     buf_release(&text);
+}
+
+/* A huge value is quoted only in part, so a message stays small. */
+static void test_long_values_are_cut(void **state)
+{
+    (void)state;
+    const struct model_shape *shape = input_of("iam", "CreateRole");
+    size_t n = 100000;
+    char *name = malloc(n + 1);
+    memset(name, 'a', n);
+    name[n] = '\0';
+    /* A multi-byte character straddling the cut must not be split. */
+    memcpy(name + 1020, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 8);
+    json_t *params = json_pack("{s:s, s:s}", "RoleName", name, "AssumeRolePolicyDocument", "{}");
+    char *got = invalid_value(shape, params);
+    /* Two errors (pattern and length), each quoting at most 1024 bytes. */
+    assert_true(strlen(got) < 2 * 1024 + 600);
+    assert_non_null(strstr(got, "...' at 'roleName'"));
+    assert_non_null(strstr(got, "Member must have length less than or equal to 64"));
+    assert_true(utf8_valid(got, strlen(got)));
+    free(got);
+    json_decref(params);
+    free(name);
 }
 
 static void test_numeric_ranges(void **state)
@@ -556,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_valid_requests),
         cmocka_unit_test(test_required_members),
         cmocka_unit_test(test_pattern_and_length),
+        cmocka_unit_test(test_long_values_are_cut),
         cmocka_unit_test(test_numeric_ranges),
         cmocka_unit_test(test_enums),
         cmocka_unit_test(test_nested_paths),

@@ -109,6 +109,25 @@ static void test_namespaces(void **state)
     assert_string_equal(xml_namespace_lookup(k, "x", 1), "urn:x");
     assert_null(xml_namespace_lookup(k, "y", 1));
     xml_doc_free(doc);
+
+    /* A prefix goes out of scope with its element, also an empty one. */
+    static const char scoped1[] = "<r><a xmlns:p=\"urn:p\"/><p:b/></r>";
+    static const char scoped2[] = "<r><a xmlns:p=\"urn:p\"><p:c/></a><p:b/></r>";
+    parse_fails(scoped1, sizeof(scoped1) - 1, ERR_INVALID, "prefix 'p' is not declared");
+    parse_fails(scoped2, sizeof(scoped2) - 1, ERR_INVALID, "prefix 'p' is not declared");
+    doc = parse_ok("<r xmlns:p=\"urn:p\"><a xmlns:p=\"urn:q\"/><p:b/></r>");
+    xml_doc_free(doc);
+
+    /* Declarations are bounded per document, so prefix checks stay cheap. */
+    struct buf many = BUF_INIT;
+    buf_adds(&many, "<r>");
+    for (int i = 0; i <= XML_MAX_NS_DECLS; i++)
+        buf_addf(&many, "<a xmlns:p%d=\"urn:%d\"/>", i, i);
+    buf_adds(&many, "</r>");
+    struct xml_doc *d2 = NULL;
+    assert_int_equal(xml_parse(&d2, many.data, many.len, "t", NULL), ERR_LIMIT);
+    assert_non_null(strstr(err_msg(), "namespace prefixes"));
+    buf_release(&many);
 }
 
 static void test_rejects_doctype_and_entities(void **state)

@@ -80,11 +80,32 @@ static int session_credential(struct iam_credential *out, struct store *st,
     copy_str(c.session_token, sizeof(c.session_token),
              json_string_value(json_object_get(s, "SessionToken")));
     c.expires_ms = json_integer_value(json_object_get(s, "Expiration"));
-    if (account && role)
-        rc = attachment_exists(&c.principal.admin, st, IAM_KIND_ROLE_ATTACHMENT, account, role,
-                               IAM_ADMIN_POLICY_ARN);
+    /* Copies, for after `s` is released. */
+    char account_id[ACCOUNT_ID_LEN + 1], role_name[128];
+    bool named = account && role;
+    copy_str(account_id, sizeof(account_id), account);
+    copy_str(role_name, sizeof(role_name), role);
+    account = account_id;
+    role = role_name;
     json_decref(s);
-    if (rc < 0)
+    if (!named)
+        return err_set(ERR_NOT_FOUND, "session '%s' names no role", access_key_id);
+
+    /* A session belongs to the role it was issued for, by its unique id: once
+     * that role is deleted the session is void, and a new role of the same
+     * name does not inherit it (AWS ties sessions to the role id too). */
+    json_t *current;
+    if ((rc = iam_role_get(&current, st, account, role)) < 0)
+        return rc;
+    const char *role_id = json_string_value(json_object_get(current, "RoleId"));
+    size_t id_len = strcspn(c.principal.user_id, ":");
+    bool same =
+        role_id && strlen(role_id) == id_len && strncmp(role_id, c.principal.user_id, id_len) == 0;
+    json_decref(current);
+    if (!same)
+        return err_set(ERR_NOT_FOUND, "the role of session '%s' no longer exists", access_key_id);
+    if ((rc = attachment_exists(&c.principal.admin, st, IAM_KIND_ROLE_ATTACHMENT, account, role,
+                                IAM_ADMIN_POLICY_ARN)) < 0)
         return rc;
     *out = c;
     return 0;

@@ -164,7 +164,7 @@ int iam_delete_role(struct api_call *call, json_t *in, json_t **out)
     }
     if ((rc = store_doc_delete(call->store, tx, IAM_KIND_ROLE, call->account_id, key.data, 0)) < 0)
         goto done;
-    rc = store_tx_commit(TAKE_PTR(tx));
+    rc = iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)));
 done:
     buf_release(&key);
     buf_release(&prefix);

@@ -2,7 +2,11 @@
 
 #include "base/common.h"
 #include "services/sts/trust.h"
+
 #include "base/buf.h"
+
+/* What a condition evaluates to; UNKNOWN for what this evaluator cannot judge. */
+enum cond_result { COND_NOT_MET, COND_MET, COND_UNKNOWN };
 
 static int fold_case(int c)
 {
@@ -125,8 +129,8 @@ static bool condition_value_matches(const char *expected, const void *ctx)
 }
 
 /* One operator block, {"StringEquals": {"sts:ExternalId": "x"}}: every key must match. */
-static bool condition_operator_met(const char *op_name, json_t *keys,
-                                   const struct sts_trust_request *req)
+static enum cond_result condition_operator_met(const char *op_name, json_t *keys,
+                                               const struct sts_trust_request *req)
 {
     static const struct {
         const char *name;
@@ -144,40 +148,49 @@ static bool condition_operator_met(const char *op_name, json_t *keys,
         if (strcmp(op_name, ops[i].name) == 0)
             which = i;
     if (which == ARRAY_SIZE(ops) || !json_is_object(keys))
-        return false;
+        return COND_UNKNOWN;
     const char *key;
     json_t *expected;
     json_object_foreach(keys, key, expected)
     {
         if (!known_condition_key(key))
-            return false;
+            return COND_UNKNOWN;
         const char *actual = condition_key_value(req, key);
         struct condition_test t = {ops[which].op, actual};
         bool any = actual && any_string(expected, condition_value_matches, &t);
         /* A negated operator holds when the key is absent, as in AWS. */
         if (ops[which].negated ? any : !any)
-            return false;
+            return COND_NOT_MET;
     }
-    return true;
+    return COND_MET;
 }
 
-static bool conditions_met(json_t *condition, const struct sts_trust_request *req)
+static enum cond_result conditions_met(json_t *condition, const struct sts_trust_request *req)
 {
     if (!condition)
-        return true;
+        return COND_MET;
     if (!json_is_object(condition))
-        return false;
+        return COND_UNKNOWN;
+    enum cond_result all = COND_MET;
     const char *op_name;
     json_t *keys;
     json_object_foreach(condition, op_name, keys)
     {
-        if (!condition_operator_met(op_name, keys, req))
-            return false;
+        enum cond_result r = condition_operator_met(op_name, keys, req);
+        if (r == COND_NOT_MET)
+            return COND_NOT_MET;
+        if (r == COND_UNKNOWN)
+            all = COND_UNKNOWN;
     }
-    return true;
+    return all;
 }
 
-static bool statement_applies(json_t *st, const struct sts_trust_request *req)
+/*
+ * Whether a statement applies to the request. What this evaluator cannot
+ * judge (an operator or condition key it does not know) fails closed: it
+ * keeps an Allow from applying and makes a Deny apply.
+ */
+static bool statement_applies(json_t *st, const struct sts_trust_request *req, bool deny)
 {
     json_t *actions = json_object_get(st, "Action");
     json_t *not_actions = json_object_get(st, "NotAction");
@@ -188,11 +201,21 @@ static bool statement_applies(json_t *st, const struct sts_trust_request *req)
     if (!actions && !not_actions)
         return false;
     json_t *principal = json_object_get(st, "Principal");
-    json_t *aws = json_object_get(principal, "AWS");
-    bool principal_ok = json_is_string(principal)
-                            ? strcmp(json_string_value(principal), "*") == 0
-                            : aws && any_string(aws, principal_matches, req->caller);
-    return principal_ok && conditions_met(json_object_get(st, "Condition"), req);
+    json_t *not_principal = json_object_get(st, "NotPrincipal");
+    bool principal_ok;
+    if (not_principal) {
+        json_t *aws = json_object_get(not_principal, "AWS");
+        principal_ok = !(aws && any_string(aws, principal_matches, req->caller));
+    } else {
+        json_t *aws = json_object_get(principal, "AWS");
+        principal_ok = json_is_string(principal)
+                           ? strcmp(json_string_value(principal), "*") == 0
+                           : aws && any_string(aws, principal_matches, req->caller);
+    }
+    if (!principal_ok)
+        return false;
+    enum cond_result met = conditions_met(json_object_get(st, "Condition"), req);
+    return met == COND_MET || (deny && met == COND_UNKNOWN);
 }
 
 bool sts_trust_allows(const char *trust_policy, const struct sts_trust_request *req)
@@ -205,7 +228,7 @@ bool sts_trust_allows(const char *trust_policy, const struct sts_trust_request *
     for (size_t i = 0; i < count; i++) {
         json_t *st = single ? single : json_array_get(statements, i);
         const char *effect = json_string_value(json_object_get(st, "Effect"));
-        if (!effect || !statement_applies(st, req))
+        if (!effect || !statement_applies(st, req, strcmp(effect, "Deny") == 0))
             continue;
         if (strcmp(effect, "Deny") == 0)
             denied = true;
