@@ -670,6 +670,10 @@ int json_protocol_match(const struct model_operation **op_out, const struct mode
     const struct header_field *target = aws_request_header(req, "X-Amz-Target");
     if (!target)
         return err_set(ERR_NOT_FOUND, "missing 'X-Amz-Target' header");
+    /* awsJson is POST only, as every AWS service that speaks it. */
+    if (strcmp(req->method, "POST") != 0)
+        return err_set(ERR_NOT_FOUND, "method '%.16s' is not allowed: awsJson requests are POST",
+                       req->method);
     const char *dot = memrchr(target->value, '.', target->value_len);
     size_t shown = target->value_len > 128 ? 128 : target->value_len;
     if (!dot)

@@ -93,6 +93,12 @@ class TestBadInput(unittest.TestCase):
         self.assert_json_error(resp, 400, "UnknownOperationException")
         self.assert_serving()
 
+    def test_json_protocol_needs_post(self):
+        st, _, data = self.send("logs", b"", {
+            "X-Amz-Target": "Logs_20140328.DescribeLogGroups"}, method="GET")
+        self.assertEqual(st, 400, data)
+        self.assertIn(b"POST", data)
+
     def test_unknown_action_query(self):
         self.assert_query_error(self.query_call(b"Action=NoSuchThing&Version=2010-05-08"),
                                 400, "InvalidAction")
