@@ -28,6 +28,7 @@ test:
 	@scripts/test.sh
 
 bench: build
+	@cmake --build $(BUILD) -j $(JOBS) --target bench_policy
 	@bench/run.sh
 
 fuzz:

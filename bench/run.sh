@@ -89,6 +89,14 @@ echo "RSS (kB): slipway idle $sw_idle, loaded $sw_loaded"
 [ $have_moto = 0 ] || echo "RSS (kB): moto_server idle $moto_idle, loaded $(rss_kb $moto_pid)"
 
 kill $sw_pid; wait $sw_pid 2>/dev/null || true
+
+# Policy evaluation alone: 50 attached policies, 250 statements.
+bench_policy=$(dirname "$BIN")/bench_policy
+if [ -x "$bench_policy" ]; then
+    "$bench_policy"
+else
+    echo "bench: $bench_policy is missing (cmake --build build --target bench_policy)" >&2
+fi
 start_port=$(port)
 start_ms=$(python3 bench/startup.py 20 "$BIN" server --listen "127.0.0.1:$start_port" \
     --data "$work/data" --log-level warn -- "$start_port" "$work/data/credentials")
