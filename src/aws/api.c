@@ -2,8 +2,7 @@
 #include "aws/api.h"
 #include "base/err.h"
 
-static int authorize_admin_only(const struct principal *principal, const char *action,
-                                const char *resource);
+static int authorize_admin_only(struct api_call *call, const struct api_authz *req);
 
 static authorize_fn authorizer = authorize_admin_only;
 
@@ -12,21 +11,16 @@ void api_set_authorizer(authorize_fn fn)
     authorizer = fn ? fn : authorize_admin_only;
 }
 
-/* Actions AWS allows every authenticated caller, whatever its policies. */
-static bool action_always_allowed(const char *action)
+static int authorize_admin_only(struct api_call *call, const struct api_authz *req)
 {
-    return strcmp(action, "sts:GetCallerIdentity") == 0;
-}
-
-static int authorize_admin_only(const struct principal *principal, const char *action,
-                                const char *resource)
-{
-    if (principal->admin || principal->type == PRINCIPAL_ROOT || action_always_allowed(action))
+    const struct principal *principal = call->principal;
+    if (principal->admin || principal->type == PRINCIPAL_ROOT ||
+        strcmp(req->action, "sts:GetCallerIdentity") == 0)
         return 0;
     return err_set(ERR_DENIED,
                    "User: %s is not authorized to perform: %s on resource: %s because no "
                    "identity-based policy allows the %s action",
-                   principal->arn, action, resource, action);
+                   principal->arn, req->action, req->resource, req->action);
 }
 
 int api_error(struct api_call *call, int kind, const char *code, const char *fmt, ...)
@@ -47,10 +41,29 @@ void api_action_name(char *out, size_t size, const struct api_call *call)
     snprintf(out, size, "%s:%s", prefix, call->op ? call->op->name : "");
 }
 
-int api_authorize(struct api_call *call, const char *action, const char *resource)
+/* FNV-1a over action and resource, for the per-call decision cache. */
+static uint64_t decision_key(const char *action, const char *resource)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (const char *p = action; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+    for (const char *p = resource; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+int api_authorize_request(struct api_call *call, const struct api_authz *req)
 {
     call->authorized = true;
-    int rc = authorizer(call->principal, action, resource);
+    /* Only plain questions are remembered: a resource policy or condition
+     * keys make each question its own. */
+    bool plain = !req->resource_policy && req->condition_count == 0 && !req->resource_account;
+    uint64_t key = plain ? decision_key(req->action, req->resource) : 0;
+    for (unsigned i = 0; plain && i < call->allowed_count; i++)
+        if (call->allowed[i] == key)
+            return 0;
+    int rc = authorizer(call, req);
     if (rc < 0) {
         /* AWS spells it differently per protocol. */
         const char *code =
@@ -58,8 +71,17 @@ int api_authorize(struct api_call *call, const char *action, const char *resourc
                 ? "AccessDeniedException"
                 : "AccessDenied";
         snprintf(call->error_code, sizeof(call->error_code), "%s", code);
+        return rc;
     }
-    return rc;
+    if (plain && call->allowed_count < API_DECISIONS_CACHED)
+        call->allowed[call->allowed_count++] = key;
+    return 0;
+}
+
+int api_authorize(struct api_call *call, const char *action, const char *resource)
+{
+    struct api_authz req = {.action = action, .resource = resource};
+    return api_authorize_request(call, &req);
 }
 
 /*

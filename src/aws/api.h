@@ -22,6 +22,9 @@
 struct store;
 struct blob_store;
 
+/* Allow decisions remembered per call. */
+#define API_DECISIONS_CACHED 8
+
 struct api_call {
     const char *request_id;
     const struct model_service *service;
@@ -44,6 +47,15 @@ struct api_call {
     /* Set by api_authorize(); the dispatcher refuses a handler's success
      * when it never asked, so no operation can skip authorization. */
     bool authorized;
+
+    /* Facts about the request that conditions can test. */
+    const char *source_ip; /* the client's address, "" when unknown */
+    bool secure_transport; /* it came over TLS */
+
+    /* Allowed (action, resource) pairs of this call, so a handler asking
+     * twice (a batch over one resource, say) is evaluated once. */
+    uint64_t allowed[API_DECISIONS_CACHED];
+    unsigned allowed_count;
 };
 
 typedef int (*api_handler_fn)(struct api_call *call, json_t *input, json_t **output);
@@ -74,15 +86,40 @@ int api_error(struct api_call *call, int kind, const char *code, const char *fmt
  */
 int api_authorize(struct api_call *call, const char *action, const char *resource);
 
+/* One condition key the service supplies for a request. */
+struct api_condition {
+    const char *key;   /* "aws:ResourceTag/team", "iam:PassedToService" ... */
+    const char *value; /* several entries with one key make it multi-valued */
+};
+
+/* An authorization question with everything a service may add. */
+struct api_authz {
+    const char *action;
+    const char *resource;
+    /* The account owning the resource; NULL when it is the caller's. */
+    const char *resource_account;
+    /* The resource's policy (a bucket policy, a role's trust policy ...),
+     * NULL when it has none; `resource_policy_id`, when set, names it
+     * stably (equal ids, equal texts) so its compiled form is reused. */
+    const char *resource_policy;
+    const char *resource_policy_id;
+    bool resource_policy_is_trust; /* a role trust policy (AssumeRole) */
+    const struct api_condition *conditions;
+    size_t condition_count;
+};
+
+int api_authorize_request(struct api_call *call, const struct api_authz *req);
+
 /* The action name of the call's operation, "iam:GetUser". */
 void api_action_name(char *out, size_t size, const struct api_call *call);
 
 /*
- * The authorization rule. Issue-level policy evaluation replaces this
- * function; today principals flagged admin may do anything.
+ * The authorization rule, set once at start-up by the server (policy
+ * evaluation over the caller's IAM policies). Until one is set, only
+ * principals flagged admin are allowed. Returns 0 or ERR_DENIED with the
+ * message set with err_set().
  */
-typedef int (*authorize_fn)(const struct principal *principal, const char *action,
-                            const char *resource);
+typedef int (*authorize_fn)(struct api_call *call, const struct api_authz *req);
 void api_set_authorizer(authorize_fn fn);
 
 /*

@@ -28,6 +28,8 @@ struct principal {
     char access_key_id[32];
     /* The user or role name. */
     char name[128];
+    /* Assumed roles: the role's ARN, with its path. */
+    char role_arn[PRINCIPAL_ARN_MAX];
     /* Set while policy evaluation knows only one rule: principals with
      * AdministratorAccess attached may do anything. */
     bool admin;

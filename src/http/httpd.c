@@ -254,6 +254,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         .body_len = st->body.len,
         .request_id = st->request_id,
         .remote_addr = remote,
+        .secure = server->tls_cert != NULL,
     };
     route(server, &req, &resp);
     enum MHD_Result ret = queue(connection, st, &resp);

@@ -17,6 +17,7 @@ struct http_request {
     size_t body_len;
     const char *request_id; /* generated per request */
     const char *remote_addr;
+    bool secure; /* arrived over TLS */
 };
 
 /* Case-insensitive lookup; NULL when absent. */

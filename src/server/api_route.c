@@ -343,6 +343,8 @@ static void run_operation(struct api_request *r, const struct principal *princip
         .store = r->route->store,
         .http = &r->aws,
         .now_ms = clock_now_ms(),
+        .source_ip = r->http->remote_addr,
+        .secure_transport = r->http->secure,
     };
     json_t *output = NULL;
     err_clear();

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "http/httpd.h"
 #include "server/api_route.h"
+#include "server/authorizer.h"
 #include "services/iam/iam.h"
 #include "store/store.h"
 
@@ -105,6 +106,7 @@ int server_run(const struct server_config *cfg)
         log_error("server", "cannot set up the admin credentials: %s", err_msg());
         goto done;
     }
+    authorizer_install(store);
     size_t reclaimed = 0;
     if (store_job_reclaim(&reclaimed, store, NULL) < 0)
         log_warn("server", "cannot reclaim job leases: %s", err_msg());
@@ -164,6 +166,8 @@ int server_run(const struct server_config *cfg)
     exit_code = 0;
 done:
     httpd_stop(http, 0);
+    if (store)
+        authorizer_shutdown();
     store_free(store);
     buf_release(&path);
     if (exit_code == 0)

@@ -393,11 +393,13 @@ class TestRoles(IamCase):
         doc = {
             "Version": "2012-10-17",
             "Statement": [{
-                "Sid": "Odd+Chars&=%",
+                # IAM takes letters and digits only in a Sid; the reserved
+                # characters go in a condition value instead.
+                "Sid": "OddChars",
                 "Effect": "Allow",
                 "Principal": {"Service": "codebuild.amazonaws.com"},
                 "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:PrincipalTag/name": "Zoë café / 100%"}},
+                "Condition": {"StringEquals": {"aws:PrincipalTag/name": "Zoë café / 100% +&=?#"}},
             }],
         }
         self.iam.create_role(RoleName="odd-doc",
@@ -531,8 +533,10 @@ class TestRoles(IamCase):
 
     def test_inline_policy_errors(self):
         self.create_role("strict")
+        # Only trust policies get "This policy contains invalid Json"; IAM
+        # answers text that is not JSON in a permissions policy so.
         self.assertClientError(self.iam.put_role_policy, "MalformedPolicyDocument",
-                               "This policy contains invalid Json", 400,
+                               "Syntax errors in policy.", 400,
                                RoleName="strict", PolicyName="p", PolicyDocument="not json")
         self.assertEqual(self.iam.list_role_policies(RoleName="strict")["PolicyNames"], [])
         self.assertClientError(self.iam.put_role_policy, "NoSuchEntity",
@@ -702,20 +706,21 @@ class TestAuthorization(IamCase):
 
 
 class TestUnimplemented(IamCase):
-    def test_create_group_names_the_operation(self):
-        resp = self.assertClientError(self.iam.create_group, "NotImplemented", None, 501,
-                                      GroupName="devs")
-        self.assertIn("CreateGroup", resp["Error"]["Message"])
-        resp = self.assertClientError(self.iam.list_groups, "NotImplemented", None, 501)
-        self.assertIn("ListGroups", resp["Error"]["Message"])
+    def test_unimplemented_operation_names_itself(self):
+        resp = self.assertClientError(self.iam.create_account_alias, "NotImplemented", None, 501,
+                                      AccountAlias="devs")
+        self.assertIn("CreateAccountAlias", resp["Error"]["Message"])
+        resp = self.assertClientError(self.iam.list_account_aliases, "NotImplemented", None, 501)
+        self.assertIn("ListAccountAliases", resp["Error"]["Message"])
 
-    def test_cli_create_group_fails(self):
-        rc, out, err = self.srv.aws("iam", "create-group", "--group-name", "devs", check=False)
+    def test_cli_unimplemented_operation_fails(self):
+        rc, out, err = self.srv.aws("iam", "create-account-alias", "--account-alias", "devs",
+                                    check=False)
         self.assertNotEqual(rc, 0)
         self.assertEqual(out.strip(), "")
-        self.assertIn("when calling the CreateGroup operation: ", err)
-        message = err.split("when calling the CreateGroup operation: ", 1)[1]
-        self.assertIn("CreateGroup", message)
+        self.assertIn("when calling the CreateAccountAlias operation: ", err)
+        message = err.split("when calling the CreateAccountAlias operation: ", 1)[1]
+        self.assertIn("CreateAccountAlias", message)
 
 
 class TestCli(IamCase):

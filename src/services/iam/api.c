@@ -3,33 +3,101 @@
 #include "services/iam/iam_api.h"
 #include "services/iam/iam_internal.h"
 #include "aws/pagination.h"
+#include "aws/policy.h"
 #include "base/alloc.h"
 #include "base/err.h"
 #include "services/common/record.h"
 
 static const struct api_operation iam_operations[] = {
+    {"AddRoleToInstanceProfile", iam_add_role_to_instance_profile},
+    {"AddUserToGroup", iam_add_user_to_group},
+    {"AttachGroupPolicy", iam_attach_group_policy},
     {"AttachRolePolicy", iam_attach_role_policy},
     {"AttachUserPolicy", iam_attach_user_policy},
     {"CreateAccessKey", iam_create_access_key},
+    {"CreateGroup", iam_create_group},
+    {"CreateInstanceProfile", iam_create_instance_profile},
+    {"CreateLoginProfile", iam_create_login_profile},
+    {"CreatePolicy", iam_create_policy},
+    {"CreatePolicyVersion", iam_create_policy_version},
     {"CreateRole", iam_create_role},
+    {"CreateServiceLinkedRole", iam_create_service_linked_role},
     {"CreateUser", iam_create_user},
     {"DeleteAccessKey", iam_delete_access_key},
+    {"DeleteGroup", iam_delete_group},
+    {"DeleteGroupPolicy", iam_delete_group_policy},
+    {"DeleteInstanceProfile", iam_delete_instance_profile},
+    {"DeleteLoginProfile", iam_delete_login_profile},
+    {"DeletePolicy", iam_delete_policy},
+    {"DeletePolicyVersion", iam_delete_policy_version},
     {"DeleteRole", iam_delete_role},
+    {"DeleteRolePermissionsBoundary", iam_delete_role_permissions_boundary},
     {"DeleteRolePolicy", iam_delete_role_policy},
+    {"DeleteServiceLinkedRole", iam_delete_service_linked_role},
     {"DeleteUser", iam_delete_user},
+    {"DeleteUserPermissionsBoundary", iam_delete_user_permissions_boundary},
+    {"DeleteUserPolicy", iam_delete_user_policy},
+    {"DetachGroupPolicy", iam_detach_group_policy},
     {"DetachRolePolicy", iam_detach_role_policy},
     {"DetachUserPolicy", iam_detach_user_policy},
+    {"GetAccessKeyLastUsed", iam_get_access_key_last_used},
+    {"GetAccountAuthorizationDetails", iam_get_account_authorization_details},
+    {"GetGroup", iam_get_group},
+    {"GetGroupPolicy", iam_get_group_policy},
+    {"GetInstanceProfile", iam_get_instance_profile},
+    {"GetLoginProfile", iam_get_login_profile},
+    {"GetPolicy", iam_get_policy},
+    {"GetPolicyVersion", iam_get_policy_version},
     {"GetRole", iam_get_role},
     {"GetRolePolicy", iam_get_role_policy},
+    {"GetServiceLinkedRoleDeletionStatus", iam_get_service_linked_role_deletion_status},
     {"GetUser", iam_get_user},
+    {"GetUserPolicy", iam_get_user_policy},
     {"ListAccessKeys", iam_list_access_keys},
+    {"ListAttachedGroupPolicies", iam_list_attached_group_policies},
     {"ListAttachedRolePolicies", iam_list_attached_role_policies},
     {"ListAttachedUserPolicies", iam_list_attached_user_policies},
+    {"ListEntitiesForPolicy", iam_list_entities_for_policy},
+    {"ListGroupPolicies", iam_list_group_policies},
+    {"ListGroups", iam_list_groups},
+    {"ListGroupsForUser", iam_list_groups_for_user},
+    {"ListInstanceProfileTags", iam_list_instance_profile_tags},
+    {"ListInstanceProfiles", iam_list_instance_profiles},
+    {"ListInstanceProfilesForRole", iam_list_instance_profiles_for_role},
+    {"ListPolicies", iam_list_policies},
+    {"ListPolicyTags", iam_list_policy_tags},
+    {"ListPolicyVersions", iam_list_policy_versions},
     {"ListRolePolicies", iam_list_role_policies},
+    {"ListRoleTags", iam_list_role_tags},
     {"ListRoles", iam_list_roles},
+    {"ListUserPolicies", iam_list_user_policies},
+    {"ListUserTags", iam_list_user_tags},
     {"ListUsers", iam_list_users},
+    {"PutGroupPolicy", iam_put_group_policy},
+    {"PutRolePermissionsBoundary", iam_put_role_permissions_boundary},
     {"PutRolePolicy", iam_put_role_policy},
+    {"PutUserPermissionsBoundary", iam_put_user_permissions_boundary},
+    {"PutUserPolicy", iam_put_user_policy},
+    {"RemoveRoleFromInstanceProfile", iam_remove_role_from_instance_profile},
+    {"RemoveUserFromGroup", iam_remove_user_from_group},
+    {"SetDefaultPolicyVersion", iam_set_default_policy_version},
+    {"SimulateCustomPolicy", iam_simulate_custom_policy},
+    {"SimulatePrincipalPolicy", iam_simulate_principal_policy},
+    {"TagInstanceProfile", iam_tag_instance_profile},
+    {"TagPolicy", iam_tag_policy},
+    {"TagRole", iam_tag_role},
+    {"TagUser", iam_tag_user},
+    {"UntagInstanceProfile", iam_untag_instance_profile},
+    {"UntagPolicy", iam_untag_policy},
+    {"UntagRole", iam_untag_role},
+    {"UntagUser", iam_untag_user},
     {"UpdateAccessKey", iam_update_access_key},
+    {"UpdateAssumeRolePolicy", iam_update_assume_role_policy},
+    {"UpdateGroup", iam_update_group},
+    {"UpdateLoginProfile", iam_update_login_profile},
+    {"UpdateRole", iam_update_role},
+    {"UpdateRoleDescription", iam_update_role_description},
+    {"UpdateUser", iam_update_user},
 };
 
 const struct api_service iam_api_service = {
@@ -38,9 +106,9 @@ const struct api_service iam_api_service = {
     .operation_count = ARRAY_SIZE(iam_operations),
 };
 
-const char *iam_param(json_t *in, const char *name)
+const char *iam_str(json_t *obj, const char *name)
 {
-    json_t *v = json_object_get(in, name);
+    json_t *v = json_object_get(obj, name);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
@@ -58,24 +126,183 @@ void iam_key(struct buf *out, const char *owner, const char *child)
         buf_addf(out, "/%s", child);
 }
 
+int iam_authorize(struct api_call *call, const char *resource)
+{
+    char action[128];
+    api_action_name(action, sizeof(action), call);
+    return api_authorize(call, action, resource);
+}
+
+void iam_policy_index_key(struct buf *out, const char *policy_arn, const char *type,
+                          const char *entity)
+{
+    buf_addf(out, "%s %s:", policy_arn, type);
+    if (entity)
+        iam_key(out, entity, NULL);
+}
+
+int iam_policy_index_count(size_t *out, struct api_call *call, struct store_tx *tx,
+                           const char *kind, const char *policy_arn)
+{
+    struct buf prefix = BUF_INIT;
+    buf_addf(&prefix, "%s ", policy_arn);
+    int rc = store_doc_count(out, call->store, tx, kind, call->account_id, prefix.data);
+    buf_release(&prefix);
+    return rc;
+}
+
+int iam_children_count(size_t *out, struct api_call *call, struct store_tx *tx, const char *kind,
+                       const char *owner)
+{
+    struct buf prefix = BUF_INIT;
+    iam_key(&prefix, owner, "");
+    int rc = store_doc_count(out, call->store, tx, kind, call->account_id, prefix.data);
+    buf_release(&prefix);
+    return rc;
+}
+
+int iam_children_rename(struct api_call *call, struct store_tx *tx, const char *kind,
+                        const char *old_owner, const char *new_owner, const char *field,
+                        const char *value)
+{
+    struct buf old_prefix = BUF_INIT, new_prefix = BUF_INIT;
+    iam_key(&old_prefix, old_owner, "");
+    iam_key(&new_prefix, new_owner, "");
+    bool moved = strcmp(old_prefix.data, new_prefix.data) != 0;
+    json_t *records;
+    int rc = record_list(&records, NULL, call->store, tx, kind, call->account_id, old_prefix.data,
+                         NULL, 0);
+    if (rc < 0)
+        goto done;
+    size_t i;
+    json_t *rec;
+    json_array_foreach(records, i, rec)
+    {
+        const char *name = iam_str(rec, "_name");
+        struct buf new_name = BUF_INIT;
+        buf_addf(&new_name, "%s%s", new_prefix.data, name + old_prefix.len);
+        json_t *copy = json_deep_copy(rec);
+        json_object_del(copy, "_name");
+        if (field)
+            json_object_set_new(copy, field, json_string(value));
+        if (moved)
+            rc = store_doc_delete(call->store, tx, kind, call->account_id, name, 0);
+        if (rc == 0)
+            rc = record_upsert(call->store, tx, kind, call->account_id, new_name.data, copy);
+        json_decref(copy);
+        buf_release(&new_name);
+        if (rc < 0)
+            break;
+    }
+    json_decref(records);
+done:
+    buf_release(&old_prefix);
+    buf_release(&new_prefix);
+    return rc;
+}
+
+int iam_records_all(json_t **out, struct api_call *call, struct store_tx *tx, const char *kind,
+                    const char *prefix)
+{
+    json_t *all = json_array();
+    char *after = NULL;
+    int rc;
+    for (;;) {
+        json_t *batch;
+        bool more = false;
+        rc = record_list(&batch, &more, call->store, tx, kind, call->account_id, prefix, after,
+                         STORE_LIST_MAX);
+        if (rc < 0)
+            break;
+        size_t n = json_array_size(batch);
+        if (n > 0) {
+            free(after);
+            after = xstrdup(iam_str(json_array_get(batch, n - 1), "_name"));
+        }
+        json_array_extend(all, batch);
+        json_decref(batch);
+        if (!more || n == 0)
+            break;
+    }
+    free(after);
+    if (rc < 0) {
+        json_decref(all);
+        return rc;
+    }
+    *out = all;
+    return 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    json_t *const *x = a, *const *y = b;
+    return strcmp(iam_str(*x, "_name") ?: "", iam_str(*y, "_name") ?: "");
+}
+
+void iam_sort_by_name(json_t *items)
+{
+    size_t n = json_array_size(items);
+    if (n == 0)
+        return;
+    json_t **sorted = xcalloc(n, sizeof(*sorted));
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = json_incref(json_array_get(items, i));
+    qsort(sorted, n, sizeof(*sorted), compare_names);
+    json_array_clear(items);
+    json_t *last = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (last && compare_names(&last, &sorted[i]) == 0) {
+            json_decref(sorted[i]);
+        } else {
+            json_array_append_new(items, sorted[i]);
+            last = sorted[i];
+        }
+    }
+    free(sorted);
+}
+
 bool iam_path_has_prefix(json_t *rec, const void *ctx)
 {
     const char *prefix = ctx;
-    const char *path = json_string_value(json_object_get(rec, "Path"));
+    const char *path = iam_str(rec, "Path");
     return !prefix || strncmp(path ? path : "", prefix, strlen(prefix)) == 0;
+}
+
+size_t iam_max_items(json_t *in)
+{
+    json_t *max = json_object_get(in, "MaxItems");
+    size_t limit = json_is_integer(max) ? (size_t)json_integer_value(max) : 100;
+    return limit < 1 || limit > 1000 ? 100 : limit;
+}
+
+static int marker_decode(char **cursor, struct api_call *call, json_t *in)
+{
+    const char *marker = iam_str(in, "Marker");
+    if (marker && pagination_token_decode(cursor, marker) < 0)
+        return api_error(call, ERR_INVALID, "InvalidInput", "Invalid Marker '%s'", marker);
+    return 0;
+}
+
+static void page_finish(json_t *out, json_t *items, bool truncated)
+{
+    json_object_set_new(out, "IsTruncated", json_boolean(truncated));
+    if (truncated) {
+        json_t *last = json_array_get(items, json_array_size(items) - 1);
+        struct buf token = BUF_INIT;
+        pagination_token_encode(&token, iam_str(last, "_name"));
+        json_object_set_new(out, "Marker", json_string(token.data));
+        buf_release(&token);
+    }
 }
 
 int iam_page(json_t **page, json_t *out, struct api_call *call, json_t *in, const char *kind,
              const char *prefix, iam_filter_fn filter, const void *ctx)
 {
-    json_t *max = json_object_get(in, "MaxItems");
-    size_t limit = json_is_integer(max) ? (size_t)json_integer_value(max) : 100;
-    if (limit < 1 || limit > 1000)
-        limit = 100;
+    size_t limit = iam_max_items(in);
     _cleanup_free_ char *cursor = NULL;
-    const char *marker = iam_param(in, "Marker");
-    if (marker && pagination_token_decode(&cursor, marker) < 0)
-        return api_error(call, ERR_INVALID, "InvalidInput", "Invalid Marker '%s'", marker);
+    int rc = marker_decode(&cursor, call, in);
+    if (rc < 0)
+        return rc;
 
     /* Reads on past a full page until one more record passes the filter,
      * so that IsTruncated never promises a page that would be empty. */
@@ -85,8 +312,8 @@ int iam_page(json_t **page, json_t *out, struct api_call *call, json_t *in, cons
         json_t *batch;
         bool more = false;
         size_t want = limit < STORE_LIST_MAX ? limit + 1 : STORE_LIST_MAX;
-        int rc = record_list(&batch, &more, call->store, NULL, kind, call->account_id, prefix,
-                             cursor, want);
+        rc = record_list(&batch, &more, call->store, NULL, kind, call->account_id, prefix, cursor,
+                         want);
         if (rc < 0) {
             json_decref(items);
             return rc;
@@ -106,22 +333,40 @@ int iam_page(json_t **page, json_t *out, struct api_call *call, json_t *in, cons
         size_t n = json_array_size(batch);
         if (n > 0) {
             free(cursor);
-            cursor =
-                xstrdup(json_string_value(json_object_get(json_array_get(batch, n - 1), "_name")));
+            cursor = xstrdup(iam_str(json_array_get(batch, n - 1), "_name"));
         }
         json_decref(batch);
         if (truncated || !more || n == 0)
             break;
     }
-    json_object_set_new(out, "IsTruncated", json_boolean(truncated));
-    if (truncated) {
-        json_t *last = json_array_get(items, json_array_size(items) - 1);
-        struct buf token = BUF_INIT;
-        pagination_token_encode(&token, json_string_value(json_object_get(last, "_name")));
-        json_object_set_new(out, "Marker", json_string(token.data));
-        buf_release(&token);
-    }
+    page_finish(out, items, truncated);
     *page = items;
+    return 0;
+}
+
+int iam_page_array(json_t **page, json_t *out, struct api_call *call, json_t *in, json_t *items)
+{
+    size_t limit = iam_max_items(in);
+    _cleanup_free_ char *cursor = NULL;
+    int rc = marker_decode(&cursor, call, in);
+    if (rc < 0)
+        return rc;
+    json_t *result = json_array();
+    bool truncated = false;
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+    {
+        if (cursor && strcmp(iam_str(item, "_name"), cursor) <= 0)
+            continue;
+        if (json_array_size(result) == limit) {
+            truncated = true;
+            break;
+        }
+        json_array_append(result, item);
+    }
+    page_finish(out, result, truncated);
+    *page = result;
     return 0;
 }
 
@@ -130,7 +375,7 @@ int iam_list_entities(json_t **out, struct api_call *call, json_t *in, const cha
 {
     json_t *result = json_object(), *page;
     int rc = iam_page(&page, result, call, in, kind, NULL, iam_path_has_prefix,
-                      iam_param(in, "PathPrefix"));
+                      iam_str(in, "PathPrefix"));
     if (rc < 0) {
         json_decref(result);
         return rc;
@@ -163,165 +408,43 @@ json_t *iam_policy_document_out(const char *document)
     return v;
 }
 
-size_t iam_policy_size(const char *document)
+int iam_document_check(size_t *size_out, struct api_call *call, const char *document,
+                       enum iam_document_use use)
 {
-    size_t size = 0;
-    bool in_string = false, escaped = false;
-    for (const char *p = document; *p; p++) {
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (*p == '\\')
-                escaped = true;
-            else if (*p == '"')
-                in_string = false;
-        } else if (*p == '"') {
-            in_string = true;
-        } else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
-            continue;
-        }
-        size++;
-    }
-    return size;
-}
-
-int iam_policy_document_check(size_t *size_out, struct api_call *call, const char *document)
-{
-    json_error_t jerr;
-    json_t *doc = json_loads(document, JSON_REJECT_DUPLICATES, &jerr);
-    if (!doc || !json_is_object(doc)) {
+    size_t len = strlen(document);
+    struct policy_options opts = {.kind = POLICY_KIND_IDENTITY};
+    switch (use) {
+    case IAM_DOC_INLINE:
+        break;
+    case IAM_DOC_MANAGED:
+        opts.require_current_version = true;
+        opts.size_max = IAM_MANAGED_POLICY_MAX;
+        opts.size_quota_name = "PolicySize";
+        break;
+    case IAM_DOC_TRUST: {
+        /* IAM reads a trust policy as JSON before anything else, and says
+         * so in its own words. */
+        json_error_t jerr;
+        json_t *doc = json_loadb(document, len, 0, &jerr);
+        bool is_json = doc != NULL;
         json_decref(doc);
-        return api_error(call, ERR_INVALID, "MalformedPolicyDocument",
-                         "This policy contains invalid Json");
+        if (!is_json)
+            return api_error(call, ERR_INVALID, "MalformedPolicyDocument",
+                             "This policy contains invalid Json");
+        opts.kind = POLICY_KIND_TRUST;
+        opts.size_max = IAM_TRUST_POLICY_MAX;
+        opts.size_quota_name = "ACLSizePerRole";
+        break;
     }
-    json_t *statement = json_object_get(doc, "Statement");
-    bool ok = json_is_array(statement) || json_is_object(statement);
-    json_decref(doc);
-    if (!ok)
-        return api_error(call, ERR_INVALID, "MalformedPolicyDocument", "Syntax errors in policy.");
-    *size_out = iam_policy_size(document);
-    return 0;
-}
-
-bool iam_managed_policy_known(const char *arn, const char **name_out)
-{
-    static const char *const known[] = {
-        "AdministratorAccess",
-        "PowerUserAccess",
-        "ReadOnlyAccess",
-        "IAMFullAccess",
-        "AWSCodeBuildAdminAccess",
-        "AWSCodeBuildDeveloperAccess",
-        "AWSCodeBuildReadOnlyAccess",
-        "AWSCodePipeline_FullAccess",
-        "AWSCodePipeline_ReadOnlyAccess",
-        "AWSCodeCommitPowerUser",
-        "AWSCodeCommitFullAccess",
-        "AWSCodeCommitReadOnly",
-        "AWSCodeDeployFullAccess",
-        "AWSCodeDeployReadOnlyAccess",
-        "AmazonS3FullAccess",
-        "AmazonS3ReadOnlyAccess",
-        "CloudWatchLogsFullAccess",
-        "CloudWatchLogsReadOnlyAccess",
-    };
-    static const char prefix[] = "arn:aws:iam::aws:policy/";
-    if (strncmp(arn, prefix, sizeof(prefix) - 1) != 0)
-        return false;
-    const char *name = arn + sizeof(prefix) - 1;
-    for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
-        if (strcmp(known[i], name) == 0) {
-            if (name_out)
-                *name_out = known[i];
-            return true;
-        }
     }
-    return false;
-}
-
-int iam_list_attachments(struct api_call *call, json_t *in, json_t **out, const char *kind,
-                         const char *owner)
-{
-    struct buf prefix = BUF_INIT;
-    iam_key(&prefix, owner, "");
-    json_t *result = json_object();
-    json_t *page;
-    int rc = iam_page(&page, result, call, in, kind, prefix.data, NULL, NULL);
-    buf_release(&prefix);
-    if (rc < 0) {
-        json_decref(result);
-        return rc;
-    }
-    json_t *list = json_array();
-    size_t i;
-    json_t *rec;
-    json_array_foreach(page, i, rec)
-    {
-        json_t *arn = json_object_get(rec, "PolicyArn");
-        const char *name = "";
-        iam_managed_policy_known(json_string_value(arn), &name);
-        json_array_append_new(list, json_pack("{s:s, s:O}", "PolicyName", name, "PolicyArn", arn));
-    }
-    json_decref(page);
-    json_object_set_new(result, "AttachedPolicies", list);
-    *out = result;
-    return 0;
-}
-
-int iam_attachment_put(struct store *st, struct store_tx *tx, const char *kind, const char *account,
-                       const char *owner, const char *policy_arn)
-{
-    struct buf name = BUF_INIT;
-    iam_key(&name, owner, policy_arn);
-    json_t *rec = json_pack("{s:s}", "PolicyArn", policy_arn);
-    int rc = record_upsert(st, tx, kind, account, name.data, rec);
-    json_decref(rec);
-    buf_release(&name);
-    return rc;
-}
-
-int iam_attach(struct api_call *call, const char *kind, const char *owner, const char *arn)
-{
-    if (!iam_managed_policy_known(arn, NULL))
-        return api_error(call, ERR_NOT_FOUND, "NoSuchEntity",
-                         "Policy %s does not exist or is not attachable.", arn);
-    _cleanup_store_tx_ struct store_tx *tx = NULL;
-    int rc = store_tx_begin(&tx, call->store);
+    int rc = policy_check(document, len, &opts);
+    if (rc == ERR_LIMIT)
+        return api_error(call, rc, "LimitExceeded", "%s", err_msg());
+    if (rc == ERR_INVALID)
+        return api_error(call, rc, "MalformedPolicyDocument", "%s", err_msg());
     if (rc < 0)
         return rc;
-    struct buf name = BUF_INIT, prefix = BUF_INIT;
-    iam_key(&name, owner, arn);
-    iam_key(&prefix, owner, "");
-    bool attached;
-    size_t count = 0;
-    if ((rc = record_exists(&attached, call->store, tx, kind, call->account_id, name.data)) == 0 &&
-        !attached)
-        rc = store_doc_count(&count, call->store, tx, kind, call->account_id, prefix.data);
-    buf_release(&name);
-    buf_release(&prefix);
-    if (rc < 0)
-        return rc;
-    /* Attaching what is attached already changes nothing, as in AWS. */
-    if (attached)
-        return store_tx_commit(TAKE_PTR(tx));
-    if (count >= IAM_POLICIES_PER_OWNER)
-        return api_error(call, ERR_LIMIT, "LimitExceeded", "Cannot exceed quota for %s: %d",
-                         strcmp(kind, IAM_KIND_USER_ATTACHMENT) == 0 ? "PoliciesPerUser"
-                                                                     : "PoliciesPerRole",
-                         IAM_POLICIES_PER_OWNER);
-    if ((rc = iam_attachment_put(call->store, tx, kind, call->account_id, owner, arn)) < 0)
-        return rc;
-    return iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)));
-}
-
-int iam_detach(struct api_call *call, const char *kind, const char *owner, const char *arn)
-{
-    struct buf name = BUF_INIT;
-    iam_key(&name, owner, arn);
-    int rc = iam_identity_changed_rc(
-        store_doc_delete(call->store, NULL, kind, call->account_id, name.data, 0));
-    buf_release(&name);
-    if (rc == ERR_NOT_FOUND)
-        return api_error(call, ERR_NOT_FOUND, "NoSuchEntity", "Policy %s was not found.", arn);
-    return rc;
+    if (size_out)
+        *size_out = policy_size(document, len);
+    return 0;
 }

@@ -6,22 +6,41 @@
 #include "store/store.h"
 
 /*
- * IAM: users, access keys, roles and their policies, and the identity
- * lookups the request path needs (who owns an access key).
+ * IAM: users, groups, roles, instance profiles, access keys, login
+ * profiles, managed and inline policies, and the identity lookups the
+ * request path needs (who owns an access key, what policies apply to a
+ * principal).
  *
  * Records (kind / scope / name):
- *   iam.user            ACCOUNT / USER_NAME
- *   iam.user_key        ACCOUNT / USER_NAME "/" ACCESS_KEY_ID      (index)
- *   iam.user_attachment ACCOUNT / USER_NAME "/" POLICY_ARN
- *   iam.role            ACCOUNT / ROLE_NAME
- *   iam.role_policy     ACCOUNT / ROLE_NAME "/" POLICY_NAME        (inline)
- *   iam.role_attachment ACCOUNT / ROLE_NAME "/" POLICY_ARN
- *   iam.access_key      "global" / ACCESS_KEY_ID  (long-term, AKIA...)
- *   sts.session         "global" / ACCESS_KEY_ID  (temporary, ASIA...)
+ *   iam.user              ACCOUNT / USER
+ *   iam.user_key          ACCOUNT / USER "/" ACCESS_KEY_ID              (index)
+ *   iam.user_policy       ACCOUNT / USER "/" POLICY_NAME                (inline)
+ *   iam.user_attachment   ACCOUNT / USER "/" POLICY_ARN
+ *   iam.user_group        ACCOUNT / USER "/" GROUP                      (index)
+ *   iam.group             ACCOUNT / GROUP
+ *   iam.group_member      ACCOUNT / GROUP "/" USER
+ *   iam.group_policy      ACCOUNT / GROUP "/" POLICY_NAME               (inline)
+ *   iam.group_attachment  ACCOUNT / GROUP "/" POLICY_ARN
+ *   iam.role              ACCOUNT / ROLE
+ *   iam.role_policy       ACCOUNT / ROLE "/" POLICY_NAME                (inline)
+ *   iam.role_attachment   ACCOUNT / ROLE "/" POLICY_ARN
+ *   iam.role_profile      ACCOUNT / ROLE "/" INSTANCE_PROFILE           (index)
+ *   iam.role_last_used    ACCOUNT / ROLE
+ *   iam.policy            ACCOUNT / POLICY_NAME                         (customer managed)
+ *   iam.policy_version    ACCOUNT / POLICY_NAME "/" VERSION_ID
+ *   iam.policy_entity     ACCOUNT / POLICY_ARN " " TYPE ":" ENTITY      (attachment index)
+ *   iam.policy_boundary   ACCOUNT / POLICY_ARN " " TYPE ":" ENTITY      (boundary index)
+ *   iam.instance_profile  ACCOUNT / INSTANCE_PROFILE
+ *   iam.login_profile     ACCOUNT / USER
+ *   iam.slr_deletion      ACCOUNT / DELETION_TASK_ID
+ *   iam.access_key        "global" / ACCESS_KEY_ID  (long-term, AKIA...)
+ *   iam.key_last_used     "global" / ACCESS_KEY_ID
+ *   sts.session           "global" / ACCESS_KEY_ID  (temporary, ASIA...)
  *
- * USER_NAME and ROLE_NAME in record names are folded to lower case, since
- * IAM names are unique regardless of case (iam_key()); the records keep the
- * names as created.
+ * Names of users, groups, roles, policies and instance profiles in record
+ * names are folded to lower case, since IAM names are unique regardless of
+ * case; the records keep the names as created. AWS's own managed policies
+ * are compiled in, not stored.
  */
 
 extern const struct api_service iam_api_service;
@@ -46,6 +65,15 @@ struct iam_credential {
  * equivalent).
  */
 int iam_credential_lookup(struct iam_credential *out, struct store *st, const char *access_key_id);
+
+/*
+ * Records that an access key was used just now, for GetAccessKeyLastUsed
+ * (a user's key) or a role's RoleLastUsed (a session's key): one write,
+ * no transaction. Call it at most once per key per minute, outside any
+ * transaction on `st`.
+ */
+int iam_access_key_used(struct store *st, const char *access_key_id, const char *service,
+                        const char *region, int64_t now_ms);
 
 /* The account's admin user as a principal (for --auth open). */
 int iam_admin_principal(struct principal *out, struct store *st, const char *account_id);
@@ -74,5 +102,98 @@ int iam_session_create(struct iam_credential *out, struct store *st,
 
 /* Reads a role; ERR_NOT_FOUND (with IAM's message) when absent. */
 int iam_role_get(json_t **out, struct store *st, const char *account_id, const char *role_name);
+
+/*
+ * Whether `password` is the console password of a user's login profile:
+ * *ok_out false when it is not; ERR_NOT_FOUND when the user has no login
+ * profile.
+ */
+int iam_console_password_check(bool *ok_out, struct store *st, const char *account_id,
+                               const char *user_name, const char *password);
+
+/* ---- policies for authorization -------------------------------------------------- */
+
+/* Where a policy document comes from. */
+enum iam_policy_source {
+    IAM_POLICY_USER_INLINE,      /* PutUserPolicy */
+    IAM_POLICY_GROUP_INLINE,     /* PutGroupPolicy */
+    IAM_POLICY_ROLE_INLINE,      /* PutRolePolicy */
+    IAM_POLICY_AWS_MANAGED,      /* arn:aws:iam::aws:policy/... */
+    IAM_POLICY_CUSTOMER_MANAGED, /* CreatePolicy */
+};
+
+/*
+ * One policy document. Every string is owned by the struct
+ * (iam_policy_doc_release()).
+ *
+ * `id` is a stable identity for caching compiled policies: equal ids mean
+ * equal document texts, because each id ends with a digest of the text.
+ *   managed: POLICY_ARN ":" VERSION_ID "#" DIGEST
+ *   inline:  "inline:" TYPE "/" ENTITY "/" POLICY_NAME "#" DIGEST
+ * (TYPE user, group or role; DIGEST 16 hex digits of the text's SHA-256).
+ */
+struct iam_policy_doc {
+    enum iam_policy_source source;
+    char *id;
+    char *name;       /* the policy's name */
+    char *arn;        /* managed policies: the policy's ARN; NULL for inline ones */
+    char *version_id; /* managed policies: the default version; NULL for inline ones */
+    char *entity;     /* the user, group or role that holds it or has it attached */
+    char *document;   /* the JSON text, as stored */
+};
+void iam_policy_doc_release(struct iam_policy_doc *doc);
+
+/* What applies to a principal. */
+struct iam_policy_docs {
+    /* The identity policies: for a user its inline policies, its attached
+     * managed policies, then each group's inline and attached ones; for a
+     * role session the role's inline and attached ones. A managed policy
+     * attached more than once appears once. */
+    struct iam_policy_doc *items;
+    size_t count;
+    /* The permissions boundary of the user or role; NULL when it has none. */
+    struct iam_policy_doc *boundary;
+};
+void iam_policy_docs_release(struct iam_policy_docs *docs);
+
+/*
+ * Gathers the policies that apply to `p` (a user, or a role session by its
+ * role); nothing for the account root. ERR_NOT_FOUND when the user or role
+ * no longer exists. A managed policy that cannot be read (deleted under
+ * an attachment) is left out; a boundary that cannot be read is returned
+ * as a document that allows nothing, so that a broken boundary never widens
+ * access.
+ */
+int iam_principal_policies(struct iam_policy_docs *out, struct store *st,
+                           const struct principal *p);
+
+/* A role's trust policy, for AssumeRole. Strings owned by the struct. */
+struct iam_role_trust {
+    char *id;       /* "trust:" ROLE_ID "#" DIGEST, stable like iam_policy_doc.id */
+    char *document; /* the AssumeRolePolicyDocument text */
+    char *role_arn; /* with its path */
+    char *role_id;  /* AROA... */
+    char *role_name;
+    int64_t max_session_seconds;
+};
+void iam_role_trust_release(struct iam_role_trust *trust);
+
+/* ERR_NOT_FOUND (with IAM's message) when there is no such role. */
+int iam_role_trust_policy(struct iam_role_trust *out, struct store *st, const char *account_id,
+                          const char *role_name);
+
+/*
+ * The default version of a managed policy by ARN: AWS's
+ * (arn:aws:iam::aws:policy/...) or the customer managed one in the account
+ * the ARN names. ERR_NOT_FOUND when there is none.
+ */
+int iam_policy_document_get(struct iam_policy_doc *out, struct store *st, const char *policy_arn);
+
+/*
+ * A counter that moves on every change to what a principal's requests
+ * resolve to (see iam_identity_changed): caches of anything derived from
+ * IAM records compare it to know they are stale.
+ */
+uint64_t iam_identity_generation(void);
 
 #endif

@@ -2,84 +2,124 @@
 #define SLIPWAY_SERVICES_IAM_IAM_API_H
 
 #include "aws/api.h"
-#include "base/buf.h"
 
-/* Operation handlers (users.c, roles.c) and helpers shared by them (api.c). */
+/* Operation handlers, one group per file. */
 
+/* users.c */
 int iam_create_user(struct api_call *call, json_t *in, json_t **out);
 int iam_get_user(struct api_call *call, json_t *in, json_t **out);
 int iam_list_users(struct api_call *call, json_t *in, json_t **out);
+int iam_update_user(struct api_call *call, json_t *in, json_t **out);
 int iam_delete_user(struct api_call *call, json_t *in, json_t **out);
+
+/* access_keys.c */
 int iam_create_access_key(struct api_call *call, json_t *in, json_t **out);
 int iam_list_access_keys(struct api_call *call, json_t *in, json_t **out);
 int iam_update_access_key(struct api_call *call, json_t *in, json_t **out);
 int iam_delete_access_key(struct api_call *call, json_t *in, json_t **out);
+int iam_get_access_key_last_used(struct api_call *call, json_t *in, json_t **out);
+
+/* groups.c */
+int iam_create_group(struct api_call *call, json_t *in, json_t **out);
+int iam_get_group(struct api_call *call, json_t *in, json_t **out);
+int iam_list_groups(struct api_call *call, json_t *in, json_t **out);
+int iam_update_group(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_group(struct api_call *call, json_t *in, json_t **out);
+int iam_add_user_to_group(struct api_call *call, json_t *in, json_t **out);
+int iam_remove_user_from_group(struct api_call *call, json_t *in, json_t **out);
+int iam_list_groups_for_user(struct api_call *call, json_t *in, json_t **out);
+
+/* inline_policies.c */
+int iam_put_user_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_get_user_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_user_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_put_group_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_get_group_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_group_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_put_role_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_get_role_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_role_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_list_user_policies(struct api_call *call, json_t *in, json_t **out);
+int iam_list_group_policies(struct api_call *call, json_t *in, json_t **out);
+int iam_list_role_policies(struct api_call *call, json_t *in, json_t **out);
+
+/* attachments.c */
 int iam_attach_user_policy(struct api_call *call, json_t *in, json_t **out);
 int iam_detach_user_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_attach_group_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_detach_group_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_attach_role_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_detach_role_policy(struct api_call *call, json_t *in, json_t **out);
 int iam_list_attached_user_policies(struct api_call *call, json_t *in, json_t **out);
+int iam_list_attached_group_policies(struct api_call *call, json_t *in, json_t **out);
+int iam_list_attached_role_policies(struct api_call *call, json_t *in, json_t **out);
+int iam_list_entities_for_policy(struct api_call *call, json_t *in, json_t **out);
 
+/* policies.c */
+int iam_create_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_get_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_list_policies(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_create_policy_version(struct api_call *call, json_t *in, json_t **out);
+int iam_get_policy_version(struct api_call *call, json_t *in, json_t **out);
+int iam_list_policy_versions(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_policy_version(struct api_call *call, json_t *in, json_t **out);
+int iam_set_default_policy_version(struct api_call *call, json_t *in, json_t **out);
+
+/* boundaries.c */
+int iam_put_user_permissions_boundary(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_user_permissions_boundary(struct api_call *call, json_t *in, json_t **out);
+int iam_put_role_permissions_boundary(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_role_permissions_boundary(struct api_call *call, json_t *in, json_t **out);
+
+/* tags.c */
+int iam_tag_user(struct api_call *call, json_t *in, json_t **out);
+int iam_untag_user(struct api_call *call, json_t *in, json_t **out);
+int iam_tag_role(struct api_call *call, json_t *in, json_t **out);
+int iam_untag_role(struct api_call *call, json_t *in, json_t **out);
+int iam_tag_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_untag_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_tag_instance_profile(struct api_call *call, json_t *in, json_t **out);
+int iam_untag_instance_profile(struct api_call *call, json_t *in, json_t **out);
+int iam_list_user_tags(struct api_call *call, json_t *in, json_t **out);
+int iam_list_role_tags(struct api_call *call, json_t *in, json_t **out);
+int iam_list_policy_tags(struct api_call *call, json_t *in, json_t **out);
+int iam_list_instance_profile_tags(struct api_call *call, json_t *in, json_t **out);
+
+/* roles.c */
 int iam_create_role(struct api_call *call, json_t *in, json_t **out);
 int iam_get_role(struct api_call *call, json_t *in, json_t **out);
 int iam_list_roles(struct api_call *call, json_t *in, json_t **out);
 int iam_delete_role(struct api_call *call, json_t *in, json_t **out);
-int iam_put_role_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_get_role_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_delete_role_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_list_role_policies(struct api_call *call, json_t *in, json_t **out);
-int iam_attach_role_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_detach_role_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_list_attached_role_policies(struct api_call *call, json_t *in, json_t **out);
+int iam_update_role(struct api_call *call, json_t *in, json_t **out);
+int iam_update_role_description(struct api_call *call, json_t *in, json_t **out);
+int iam_update_assume_role_policy(struct api_call *call, json_t *in, json_t **out);
 
-/* A string param, or NULL when absent. */
-const char *iam_param(json_t *in, const char *name);
+/* service_linked_roles.c */
+int iam_create_service_linked_role(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_service_linked_role(struct api_call *call, json_t *in, json_t **out);
+int iam_get_service_linked_role_deletion_status(struct api_call *call, json_t *in, json_t **out);
 
-/* "arn:aws:iam::ACCOUNT:TYPE" PATH NAME, e.g. TYPE "user". */
-void iam_arn(struct buf *out, const char *account, const char *type, const char *path,
-             const char *name);
+/* instance_profiles.c */
+int iam_create_instance_profile(struct api_call *call, json_t *in, json_t **out);
+int iam_get_instance_profile(struct api_call *call, json_t *in, json_t **out);
+int iam_list_instance_profiles(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_instance_profile(struct api_call *call, json_t *in, json_t **out);
+int iam_add_role_to_instance_profile(struct api_call *call, json_t *in, json_t **out);
+int iam_remove_role_from_instance_profile(struct api_call *call, json_t *in, json_t **out);
+int iam_list_instance_profiles_for_role(struct api_call *call, json_t *in, json_t **out);
 
-/* Whether a record belongs on a page (e.g. its Path has the PathPrefix). */
-typedef bool (*iam_filter_fn)(json_t *rec, const void *ctx);
+/* login_profiles.c */
+int iam_create_login_profile(struct api_call *call, json_t *in, json_t **out);
+int iam_get_login_profile(struct api_call *call, json_t *in, json_t **out);
+int iam_update_login_profile(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_login_profile(struct api_call *call, json_t *in, json_t **out);
 
-/*
- * Marker/MaxItems paging over the records of (kind, account) whose names
- * start with `prefix` and that pass `filter` (NULL: all): fills *page (an
- * array of at most MaxItems records, 100 when absent), sets IsTruncated
- * and, when more follow, Marker in `out`.
- */
-int iam_page(json_t **page, json_t *out, struct api_call *call, json_t *in, const char *kind,
-             const char *prefix, iam_filter_fn filter, const void *ctx);
+/* authorization_details.c */
+int iam_get_account_authorization_details(struct api_call *call, json_t *in, json_t **out);
 
-/* iam_filter_fn: the record's Path starts with the string `ctx` (NULL: all). */
-bool iam_path_has_prefix(json_t *rec, const void *ctx);
-
-/*
- * ListUsers / ListRoles: a page of the records of `kind` whose Path starts
- * with the call's PathPrefix, each turned into its output form by
- * `convert`, as `out`'s member `list_name` with IsTruncated and Marker.
- */
-int iam_list_entities(json_t **out, struct api_call *call, json_t *in, const char *kind,
-                      const char *list_name, json_t *(*convert)(json_t *rec));
-
-/* The policy document as IAM returns it: URL-encoded JSON text. */
-json_t *iam_policy_document_out(const char *document);
-
-/*
- * Checks a policy document's syntax, failing with MalformedPolicyDocument
- * in IAM's words, and sets *size_out to its size as IAM counts it against
- * its quotas (white space outside strings left out).
- */
-int iam_policy_document_check(size_t *size_out, struct api_call *call, const char *document);
-
-/* A policy's size as IAM counts it against its quotas. */
-size_t iam_policy_size(const char *document);
-
-/* True for the AWS managed policies slipway knows; fills the name. */
-bool iam_managed_policy_known(const char *arn, const char **name_out);
-
-/* The attachments of a user or role, as AttachedPolicies. */
-int iam_list_attachments(struct api_call *call, json_t *in, json_t **out, const char *kind,
-                         const char *owner);
-int iam_attach(struct api_call *call, const char *kind, const char *owner, const char *arn);
-int iam_detach(struct api_call *call, const char *kind, const char *owner, const char *arn);
+/* simulate.c */
+int iam_simulate_principal_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_simulate_custom_policy(struct api_call *call, json_t *in, json_t **out);
 
 #endif

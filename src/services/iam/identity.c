@@ -31,6 +31,36 @@ static int attachment_exists(bool *out, struct store *st, const char *kind, cons
     return rc;
 }
 
+/* Whether one of the user's groups has AdministratorAccess attached. */
+static int group_admin(bool *out, struct store *st, const char *account, const char *user_name)
+{
+    struct buf prefix = BUF_INIT;
+    iam_key(&prefix, user_name, "");
+    json_t *groups;
+    int rc =
+        record_list(&groups, NULL, st, NULL, IAM_KIND_USER_GROUP, account, prefix.data, NULL, 0);
+    buf_release(&prefix);
+    if (rc < 0)
+        return rc;
+    bool admin = false;
+    size_t i;
+    json_t *g;
+    json_array_foreach(groups, i, g)
+    {
+        const char *group = json_string_value(json_object_get(g, "GroupName"));
+        if (!group)
+            continue;
+        if ((rc = attachment_exists(&admin, st, IAM_KIND_GROUP_ATTACHMENT, account, group,
+                                    IAM_ADMIN_POLICY_ARN)) < 0 ||
+            admin)
+            break;
+    }
+    json_decref(groups);
+    if (rc == 0)
+        *out = admin;
+    return rc;
+}
+
 static int user_principal(struct principal *out, struct store *st, const char *account,
                           const char *user_name)
 {
@@ -51,6 +81,8 @@ static int user_principal(struct principal *out, struct store *st, const char *a
     json_decref(user);
     rc = attachment_exists(&p.admin, st, IAM_KIND_USER_ATTACHMENT, account, user_name,
                            IAM_ADMIN_POLICY_ARN);
+    if (rc == 0 && !p.admin)
+        rc = group_admin(&p.admin, st, account, user_name);
     if (rc < 0)
         return rc;
     *out = p;
@@ -98,6 +130,8 @@ static int session_credential(struct iam_credential *out, struct store *st,
     if ((rc = iam_role_get(&current, st, account, role)) < 0)
         return rc;
     const char *role_id = json_string_value(json_object_get(current, "RoleId"));
+    copy_str(c.principal.role_arn, sizeof(c.principal.role_arn),
+             json_string_value(json_object_get(current, "Arn")));
     size_t id_len = strcspn(c.principal.user_id, ":");
     bool same =
         role_id && strlen(role_id) == id_len && strncmp(role_id, c.principal.user_id, id_len) == 0;
@@ -139,7 +173,7 @@ static int credential_load(struct iam_credential *out, struct store *st, const c
 /*
  * Resolved credentials, cached: every signed request needs one, and the
  * records behind it change rarely. A write that could change what a key
- * resolves to (key status, deletion, attachments) calls
+ * resolves to (key status, deletion, attachments, groups) calls
  * iam_identity_changed() after its commit, which makes every entry stale;
  * a lookup records the generation it started under, so a lookup racing a
  * change cannot store the old state as new. Entries also age out after
@@ -177,6 +211,11 @@ static struct cache_slot *cache_slot_for(const char *access_key_id)
 void iam_identity_changed(void)
 {
     atomic_fetch_add(&identity_generation, 1);
+}
+
+uint64_t iam_identity_generation(void)
+{
+    return atomic_load(&identity_generation);
 }
 
 int iam_credential_lookup(struct iam_credential *out, struct store *st, const char *access_key_id)
@@ -295,8 +334,8 @@ int iam_bootstrap_admin(struct store *st, const char *account_id, const char *re
         if (rc < 0 && rc != ERR_EXISTS)
             return rc;
         if (rc == 0) {
-            if ((rc = iam_attachment_put(st, tx, IAM_KIND_USER_ATTACHMENT, account_id,
-                                         ADMIN_USER_NAME, IAM_ADMIN_POLICY_ARN)) < 0)
+            if ((rc = iam_attachment_put(st, tx, &iam_user_entity, account_id, ADMIN_USER_NAME,
+                                         IAM_ADMIN_POLICY_ARN)) < 0)
                 return rc;
         }
         if ((rc = store_tx_commit(TAKE_PTR(tx))) < 0)

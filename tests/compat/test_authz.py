@@ -1,0 +1,245 @@
+"""Policy evaluation end to end: what users and role sessions may do is
+decided by their IAM policies on every call, through boto3."""
+import json
+import unittest
+
+import botocore.exceptions
+
+from slipway_server import SlipwayServer
+
+ACCOUNT = "000000000000"
+
+
+def doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+class AuthzCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = SlipwayServer().start()
+        cls.iam = cls.srv.client("iam")
+        cls.sts = cls.srv.client("sts")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        cls.srv.cleanup()
+
+    def user(self, name, *policy_arns, inline=None, boundary=None):
+        kwargs = {"PermissionsBoundary": boundary} if boundary else {}
+        self.iam.create_user(UserName=name, **kwargs)
+        for arn in policy_arns:
+            self.iam.attach_user_policy(UserName=name, PolicyArn=arn)
+        if inline:
+            self.iam.put_user_policy(UserName=name, PolicyName="inline", PolicyDocument=inline)
+        key = self.iam.create_access_key(UserName=name)["AccessKey"]
+        return lambda service: self.srv.client(service, access_key=key["AccessKeyId"],
+                                               secret_key=key["SecretAccessKey"])
+
+    def assertDenied(self, call, action, **kwargs):
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            call(**kwargs)
+        err = cm.exception.response["Error"]
+        self.assertEqual(err["Code"], "AccessDenied", err)
+        self.assertIn(f"is not authorized to perform: {action} on resource:", err["Message"])
+        return err["Message"]
+
+
+class TestIdentityPolicies(AuthzCase):
+    def test_read_only_user_lists_but_cannot_create(self):
+        client = self.user("reader", "arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+        iam = client("iam")
+        self.assertIn("reader", [u["UserName"] for u in iam.list_users()["Users"]])
+        iam.get_user(UserName="reader")
+        message = self.assertDenied(iam.create_user, "iam:CreateUser", UserName="nope")
+        self.assertIn(f"arn:aws:iam::{ACCOUNT}:user/reader", message)
+        self.assertIn("because no identity-based policy allows the iam:CreateUser action",
+                      message)
+
+    def test_explicit_deny_beats_wildcard_allow(self):
+        client = self.user("denied", "arn:aws:iam::aws:policy/AdministratorAccess",
+                           inline=doc({"Effect": "Deny", "Action": "iam:DeleteUser",
+                                       "Resource": "*"}))
+        iam = client("iam")
+        iam.create_user(UserName="victim")
+        message = self.assertDenied(iam.delete_user, "iam:DeleteUser", UserName="victim")
+        self.assertIn("with an explicit deny in an identity-based policy", message)
+        iam.list_users()
+
+    def test_resource_scoped_allow(self):
+        client = self.user("scoped", inline=doc({
+            "Effect": "Allow", "Action": ["iam:GetUser", "iam:CreateAccessKey"],
+            "Resource": f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"}))
+        iam = client("iam")
+        self.assertEqual(iam.get_user(UserName="scoped")["User"]["UserName"], "scoped")
+        self.iam.create_user(UserName="someone-else")
+        self.assertDenied(iam.get_user, "iam:GetUser", UserName="someone-else")
+
+    def test_group_policies_apply(self):
+        self.iam.create_group(GroupName="readers")
+        self.iam.attach_group_policy(GroupName="readers",
+                                     PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+        client = self.user("member")
+        iam = client("iam")
+        self.assertDenied(iam.list_roles, "iam:ListRoles")
+        self.iam.add_user_to_group(GroupName="readers", UserName="member")
+        iam.list_roles()
+        self.iam.remove_user_from_group(GroupName="readers", UserName="member")
+        self.assertDenied(iam.list_roles, "iam:ListRoles")
+
+    def test_permissions_boundary_narrows(self):
+        boundary = self.iam.create_policy(PolicyName="only-reads", PolicyDocument=doc({
+            "Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"}))["Policy"]
+        client = self.user("bounded", "arn:aws:iam::aws:policy/AdministratorAccess",
+                           boundary=boundary["Arn"])
+        iam = client("iam")
+        iam.list_users()
+        message = self.assertDenied(iam.create_user, "iam:CreateUser", UserName="x")
+        self.assertIn("permissions boundary", message)
+
+    def test_customer_managed_policy_versions_take_effect(self):
+        policy = self.iam.create_policy(PolicyName="versioned", PolicyDocument=doc({
+            "Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}))["Policy"]
+        client = self.user("versions", policy["Arn"])
+        iam = client("iam")
+        iam.list_users()
+        self.assertDenied(iam.list_roles, "iam:ListRoles")
+        self.iam.create_policy_version(PolicyArn=policy["Arn"], SetAsDefault=True,
+                                       PolicyDocument=doc({"Effect": "Allow",
+                                                           "Action": "iam:ListRoles",
+                                                           "Resource": "*"}))
+        iam.list_roles()
+        self.assertDenied(iam.list_users, "iam:ListUsers")
+
+    def test_conditions_on_request_facts(self):
+        client = self.user("conditional", inline=doc(
+            {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
+             "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}},
+            {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+             "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+            {"Effect": "Allow", "Action": "iam:ListGroups", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}))
+        iam = client("iam")
+        iam.list_users()  # from loopback
+        self.assertDenied(iam.list_roles, "iam:ListRoles")  # plain HTTP here
+        self.assertDenied(iam.list_groups, "iam:ListGroups")  # us-east-1 scope
+
+
+class TestSimulation(AuthzCase):
+    def test_principal_policy_for_a_later_service(self):
+        self.user("approver", inline=doc({
+            "Effect": "Allow", "Action": "codepipeline:PutApprovalResult",
+            "Resource": f"arn:aws:codepipeline:us-east-1:{ACCOUNT}:app/Prod/*"}))
+        results = self.iam.simulate_principal_policy(
+            PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/approver",
+            ActionNames=["codepipeline:PutApprovalResult"],
+            ResourceArns=[f"arn:aws:codepipeline:us-east-1:{ACCOUNT}:app/Prod/Approve",
+                          f"arn:aws:codepipeline:us-east-1:{ACCOUNT}:app/Beta/Approve"],
+        )["EvaluationResults"]
+        decisions = {r["EvalResourceName"].split(":")[-1]: r["EvalDecision"] for r in results}
+        self.assertEqual(decisions, {"app/Prod/Approve": "allowed",
+                                     "app/Beta/Approve": "implicitDeny"})
+        prod = [r for r in results if "Prod" in r["EvalResourceName"]][0]
+        self.assertEqual([m["SourcePolicyType"] for m in prod["MatchedStatements"]], ["user"])
+
+    def test_custom_policy_with_context(self):
+        results = self.iam.simulate_custom_policy(
+            PolicyInputList=[doc(
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                 "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
+                {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"})],
+            ActionNames=["s3:GetObject", "s3:DeleteObject", "s3:PutObject"],
+            ContextEntries=[{"ContextKeyName": "aws:SourceIp", "ContextKeyType": "ip",
+                             "ContextKeyValues": ["10.1.2.3"]}],
+        )["EvaluationResults"]
+        self.assertEqual({r["EvalActionName"]: r["EvalDecision"] for r in results},
+                         {"s3:GetObject": "allowed", "s3:DeleteObject": "explicitDeny",
+                          "s3:PutObject": "implicitDeny"})
+
+    def test_missing_context_values_reported(self):
+        results = self.iam.simulate_custom_policy(
+            PolicyInputList=[doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                                  "Condition": {"StringEquals": {"aws:PrincipalTag/team":
+                                                                 "blue"}}})],
+            ActionNames=["s3:GetObject"])["EvaluationResults"]
+        self.assertEqual(results[0]["EvalDecision"], "implicitDeny")
+        self.assertEqual(results[0]["MissingContextValues"], ["aws:PrincipalTag/team"])
+
+    def test_malformed_input_policy(self):
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.iam.simulate_custom_policy(PolicyInputList=["{not json"],
+                                            ActionNames=["s3:GetObject"])
+        self.assertEqual(cm.exception.response["Error"]["Code"], "MalformedPolicyDocument")
+
+    def test_unknown_user(self):
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.iam.simulate_principal_policy(
+                PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/ghost", ActionNames=["s3:*"])
+        self.assertEqual(cm.exception.response["Error"]["Code"], "NoSuchEntity")
+
+
+class TestRoleSessions(AuthzCase):
+    TRUST = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                 "Action": "sts:AssumeRole"})
+
+    def test_session_has_the_role_policies(self):
+        self.iam.create_role(RoleName="lister", AssumeRolePolicyDocument=self.TRUST)
+        self.iam.put_role_policy(RoleName="lister", PolicyName="p", PolicyDocument=doc({
+            "Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}))
+        creds = self.sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/lister",
+                                     RoleSessionName="s1")["Credentials"]
+        iam = self.srv.client("iam", access_key=creds["AccessKeyId"],
+                              secret_key=creds["SecretAccessKey"],
+                              session_token=creds["SessionToken"])
+        iam.list_roles()
+        message = self.assertDenied(iam.list_users, "iam:ListUsers")
+        self.assertIn(f"arn:aws:sts::{ACCOUNT}:assumed-role/lister/s1", message)
+
+    def test_trust_naming_account_needs_callers_permission(self):
+        self.iam.create_role(RoleName="needs-permission", AssumeRolePolicyDocument=self.TRUST)
+        client = self.user("no-assume")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            client("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/needs-permission",
+                                      RoleSessionName="s1")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+        self.iam.put_user_policy(UserName="no-assume", PolicyName="assume", PolicyDocument=doc({
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Resource": f"arn:aws:iam::{ACCOUNT}:role/needs-permission"}))
+        client("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/needs-permission",
+                                  RoleSessionName="s1")
+
+    def test_trust_naming_user_directly_suffices(self):
+        client = self.user("trusted-directly")
+        self.iam.create_role(RoleName="direct", AssumeRolePolicyDocument=doc({
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/trusted-directly"},
+            "Action": "sts:AssumeRole"}))
+        client("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/direct",
+                                  RoleSessionName="s1")
+
+    def test_external_id(self):
+        self.iam.create_role(RoleName="third-party", AssumeRolePolicyDocument=doc({
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": "s3cret"}}}))
+        arn = f"arn:aws:iam::{ACCOUNT}:role/third-party"
+        for bad in ({}, {"ExternalId": "wrong-id"}):
+            with self.assertRaises(botocore.exceptions.ClientError) as cm:
+                self.sts.assume_role(RoleArn=arn, RoleSessionName="s1", **bad)
+            self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+        self.sts.assume_role(RoleArn=arn, RoleSessionName="s1", ExternalId="s3cret")
+
+    def test_session_policy_is_refused_until_supported(self):
+        # Narrowing must never silently widen: a request for it fails.
+        self.iam.create_role(RoleName="narrow", AssumeRolePolicyDocument=self.TRUST)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/narrow",
+                                 RoleSessionName="s1", Policy=doc({
+                                     "Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
+        self.assertIn(cm.exception.response["Error"]["Code"],
+                      ("NotImplemented", "AccessDenied"))
+
+
+if __name__ == "__main__":
+    unittest.main()
