@@ -1,3 +1,5 @@
+#include <stdatomic.h>
+
 #include "base/common.h"
 #include "server/api_route.h"
 #include "aws/api.h"
@@ -214,6 +216,32 @@ static void log_canonical_request(struct api_request *r, const struct sigv4_requ
 }
 
 /*
+ * Records a key's last use (GetAccessKeyLastUsed, RoleLastUsed) at most
+ * once a minute per key: one store write a minute, not one per request.
+ * Slots are shared by keys whose hashes collide, which can only make a
+ * record later by a minute, never wrong.
+ */
+#define LAST_USED_SLOTS    1024
+#define LAST_USED_EVERY_MS 60000
+
+static _Atomic int64_t last_used_ms[LAST_USED_SLOTS];
+
+static void note_key_used(struct api_request *r, const struct sigv4_auth *auth, const char *region)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)auth->access_key_id; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    _Atomic int64_t *slot = &last_used_ms[h % LAST_USED_SLOTS];
+    int64_t now = clock_now_ms(), last = atomic_load(slot);
+    if (now - last < LAST_USED_EVERY_MS || !atomic_compare_exchange_strong(slot, &last, now))
+        return;
+    if (iam_access_key_used(r->route->store, auth->access_key_id, r->service->signing_name, region,
+                            now) < 0)
+        log_write(LOG_WARN, "api", r->http->request_id, "cannot record the use of a key: %s",
+                  err_msg());
+}
+
+/*
  * Resolves the caller from the request's signature. Returns 0 with
  * `principal` set, or fails the request and returns the error.
  */
@@ -280,6 +308,7 @@ static int authenticate(struct api_request *r, struct principal *principal,
         }
     }
     *principal = cred.principal;
+    note_key_used(r, auth, auth->region);
     return 0;
 }
 

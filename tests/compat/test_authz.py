@@ -126,6 +126,22 @@ class TestIdentityPolicies(AuthzCase):
         self.assertDenied(iam.list_groups, "iam:ListGroups")  # us-east-1 scope
 
 
+class TestKeyUse(AuthzCase):
+    def test_last_used_is_recorded(self):
+        self.iam.create_user(UserName="user-of-keys")
+        key = self.iam.create_access_key(UserName="user-of-keys")["AccessKey"]
+        before = self.iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+        self.assertNotIn("LastUsedDate", before["AccessKeyLastUsed"])
+        self.srv.client("sts", access_key=key["AccessKeyId"],
+                        secret_key=key["SecretAccessKey"],
+                        region="eu-central-1").get_caller_identity()
+        used = self.iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+        self.assertEqual(used["UserName"], "user-of-keys")
+        self.assertEqual(used["AccessKeyLastUsed"]["ServiceName"], "sts")
+        self.assertEqual(used["AccessKeyLastUsed"]["Region"], "eu-central-1")
+        self.assertIn("LastUsedDate", used["AccessKeyLastUsed"])
+
+
 class TestSimulation(AuthzCase):
     def test_principal_policy_for_a_later_service(self):
         self.user("approver", inline=doc({
