@@ -30,6 +30,9 @@ struct principal {
     char name[128];
     /* Assumed roles: the role's ARN, with its path. */
     char role_arn[PRINCIPAL_ARN_MAX];
+    /* A user's GetSessionToken credentials, which AWS keeps away from the
+     * IAM API and from most of STS. */
+    bool session_token_user;
     /* Set while policy evaluation knows only one rule: principals with
      * AdministratorAccess attached may do anything. */
     bool admin;

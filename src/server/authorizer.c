@@ -25,6 +25,9 @@ struct principal_policies {
     struct policy **identity;
     size_t identity_count;
     struct policy *boundary;
+    /* The session's own policies (AssumeRole's Policy and PolicyArns). */
+    struct policy **session;
+    size_t session_count;
 };
 
 #define CACHE_SLOTS 128
@@ -45,6 +48,9 @@ static void policies_unref(struct principal_policies *pp)
     for (size_t i = 0; i < pp->identity_count; i++)
         policy_free(pp->identity[i]);
     free(pp->identity);
+    for (size_t i = 0; i < pp->session_count; i++)
+        policy_free(pp->session[i]);
+    free(pp->session);
     policy_free(pp->boundary);
     free(pp);
 }
@@ -92,6 +98,29 @@ static int build_policies(struct principal_policies **out, const struct principa
         }
     }
     iam_policy_docs_release(&docs);
+
+    json_t *session;
+    if ((rc = iam_session_policies(&session, authz_store, principal->access_key_id)) < 0) {
+        policies_unref(pp);
+        return rc;
+    }
+    size_t n = json_array_size(session);
+    pp->session = xcalloc(n ? n : 1, sizeof(*pp->session));
+    for (size_t i = 0; i < n; i++) {
+        const char *text = json_string_value(json_array_get(session, i));
+        struct policy_options opts = {.kind = POLICY_KIND_IDENTITY};
+        struct policy *p = NULL;
+        /* A session policy that no longer compiles must narrow to nothing,
+         * not vanish and leave the session wider than it was made. */
+        if (!text || policy_compile(&p, text, strlen(text), &opts) < 0) {
+            static const char nothing[] = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                                          "\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}]}";
+            if (policy_compile(&p, nothing, sizeof(nothing) - 1, &opts) < 0)
+                abort();
+        }
+        pp->session[pp->session_count++] = p;
+    }
+    json_decref(session);
     *out = pp;
     return 0;
 }
@@ -173,6 +202,17 @@ static int authorize(struct api_call *call, const struct api_authz *req)
     if (strcmp(req->action, "sts:GetCallerIdentity") == 0)
         return 0;
 
+    /* GetSessionToken credentials without MFA cannot call IAM, nor STS
+     * beyond AssumeRole and GetCallerIdentity, as on AWS. */
+    if (principal->session_token_user &&
+        (strncmp(req->action, "iam:", 4) == 0 ||
+         (strncmp(req->action, "sts:", 4) == 0 && strcmp(req->action, "sts:AssumeRole") != 0)))
+        return err_set(ERR_DENIED,
+                       "User: %s is not authorized to perform: %s on resource: %s because "
+                       "credentials from GetSessionToken without MFA cannot call %s",
+                       principal->arn, req->action, req->resource,
+                       strncmp(req->action, "iam:", 4) == 0 ? "IAM" : "this STS operation");
+
     struct principal_policies *pp = NULL;
     int rc = 0;
     if (principal->type != PRINCIPAL_ROOT) {
@@ -229,6 +269,8 @@ static int authorize(struct api_call *call, const struct api_authz *req)
         .identity_count = pp ? pp->identity_count : 0,
         .resource = resource_policy,
         .boundary = pp ? pp->boundary : NULL,
+        .session = pp ? (const struct policy *const *)pp->session : NULL,
+        .session_count = pp ? pp->session_count : 0,
     };
 
     if (principal->type == PRINCIPAL_ROOT && !resource_policy) {

@@ -246,15 +246,76 @@ class TestRoleSessions(AuthzCase):
             self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
         self.sts.assume_role(RoleArn=arn, RoleSessionName="s1", ExternalId="s3cret")
 
-    def test_session_policy_is_refused_until_supported(self):
-        # Narrowing must never silently widen: a request for it fails.
+    def test_session_policy_narrows_the_session(self):
         self.iam.create_role(RoleName="narrow", AssumeRolePolicyDocument=self.TRUST)
+        self.iam.attach_role_policy(RoleName="narrow",
+                                    PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        resp = self.sts.assume_role(
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/narrow", RoleSessionName="s1",
+            Policy=doc({"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}))
+        self.assertGreater(resp["PackedPolicySize"], 0)
+        creds = resp["Credentials"]
+        iam = self.srv.client("iam", access_key=creds["AccessKeyId"],
+                              secret_key=creds["SecretAccessKey"],
+                              session_token=creds["SessionToken"])
+        iam.list_roles()
+        message = self.assertDenied(iam.list_users, "iam:ListUsers")
+        self.assertIn("session policy", message)
+        # A managed policy as the session policy.
+        creds = self.sts.assume_role(
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/narrow", RoleSessionName="s2",
+            PolicyArns=[{"arn": "arn:aws:iam::aws:policy/IAMReadOnlyAccess"}])["Credentials"]
+        iam = self.srv.client("iam", access_key=creds["AccessKeyId"],
+                              secret_key=creds["SecretAccessKey"],
+                              session_token=creds["SessionToken"])
+        iam.list_users()
+        self.assertDenied(iam.create_user, "iam:CreateUser", UserName="x")
+
+    def test_malformed_session_policy(self):
+        self.iam.create_role(RoleName="narrow2", AssumeRolePolicyDocument=self.TRUST)
         with self.assertRaises(botocore.exceptions.ClientError) as cm:
-            self.sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/narrow",
-                                 RoleSessionName="s1", Policy=doc({
-                                     "Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
-        self.assertIn(cm.exception.response["Error"]["Code"],
-                      ("NotImplemented", "AccessDenied"))
+            self.sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/narrow2",
+                                 RoleSessionName="s1", Policy="{nope")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "MalformedPolicyDocument")
+
+
+class TestSessionToken(AuthzCase):
+    def test_session_token_acts_as_the_user(self):
+        client = self.user("tokened", "arn:aws:iam::aws:policy/AdministratorAccess")
+        creds = client("sts").get_session_token(DurationSeconds=900)["Credentials"]
+        self.assertRegex(creds["AccessKeyId"], r"^ASIA")
+        sts = self.srv.client("sts", access_key=creds["AccessKeyId"],
+                              secret_key=creds["SecretAccessKey"],
+                              session_token=creds["SessionToken"])
+        self.assertEqual(sts.get_caller_identity()["Arn"], f"arn:aws:iam::{ACCOUNT}:user/tokened")
+        # Without MFA such credentials cannot call IAM, as on AWS.
+        iam = self.srv.client("iam", access_key=creds["AccessKeyId"],
+                              secret_key=creds["SecretAccessKey"],
+                              session_token=creds["SessionToken"])
+        self.assertDenied(iam.list_users, "iam:ListUsers")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            sts.get_session_token()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+
+    def test_roles_cannot_get_session_tokens(self):
+        trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                     "Action": "sts:AssumeRole"})
+        self.iam.create_role(RoleName="no-tokens", AssumeRolePolicyDocument=trust)
+        creds = self.sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/no-tokens",
+                                     RoleSessionName="s1")["Credentials"]
+        sts = self.srv.client("sts", access_key=creds["AccessKeyId"],
+                              secret_key=creds["SecretAccessKey"],
+                              session_token=creds["SessionToken"])
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            sts.get_session_token()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+
+    def test_access_key_info(self):
+        self.assertEqual(self.sts.get_access_key_info(AccessKeyId=self.srv.access_key)["Account"],
+                         ACCOUNT)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.sts.get_access_key_info(AccessKeyId="AKIAIOSFODNN7EXAMPLE")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationError")
 
 
 if __name__ == "__main__":

@@ -170,8 +170,7 @@ int iam_children_rename(struct api_call *call, struct store_tx *tx, const char *
     iam_key(&new_prefix, new_owner, "");
     bool moved = strcmp(old_prefix.data, new_prefix.data) != 0;
     json_t *records;
-    int rc = record_list(&records, NULL, call->store, tx, kind, call->account_id, old_prefix.data,
-                         NULL, 0);
+    int rc = iam_records_all(&records, call, tx, kind, old_prefix.data);
     if (rc < 0)
         goto done;
     size_t i;

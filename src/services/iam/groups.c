@@ -156,8 +156,7 @@ static int group_rename(struct api_call *call, struct store_tx *tx, const char *
 
     struct buf prefix = BUF_INIT;
     iam_key(&prefix, from, "");
-    rc = record_list(&members, NULL, call->store, tx, IAM_KIND_GROUP_MEMBER, call->account_id,
-                     prefix.data, NULL, 0);
+    rc = iam_records_all(&members, call, tx, IAM_KIND_GROUP_MEMBER, prefix.data);
     buf_release(&prefix);
     if (rc < 0)
         return rc;

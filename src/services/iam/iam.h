@@ -93,12 +93,25 @@ int iam_bootstrap_admin(struct store *st, const char *account_id, const char *re
  */
 struct iam_session_spec {
     const char *account_id;
+    /* AssumeRole: the role and the session's name. */
     const char *role_name;
     const char *session_name;
+    /* GetSessionToken: the user whose session it is (role_name NULL). */
+    const char *user_name;
     int64_t expires_ms;
+    /* Session policies narrowing the session: an array of documents
+     * (strings), or NULL. */
+    json_t *session_policies;
 };
 int iam_session_create(struct iam_credential *out, struct store *st,
                        const struct iam_session_spec *spec);
+
+/*
+ * The session policies of a temporary key (AssumeRole's Policy and
+ * PolicyArns, resolved when the session was made): an array of documents,
+ * empty when the session is not narrowed or the key is not a session's.
+ */
+int iam_session_policies(json_t **out, struct store *st, const char *access_key_id);
 
 /* Reads a role; ERR_NOT_FOUND (with IAM's message) when absent. */
 int iam_role_get(json_t **out, struct store *st, const char *account_id, const char *role_name);

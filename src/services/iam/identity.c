@@ -89,6 +89,27 @@ static int user_principal(struct principal *out, struct store *st, const char *a
     return 0;
 }
 
+/* GetSessionToken's credentials act as the user, while the user exists. */
+static int user_session_credential(struct iam_credential *out, struct store *st, json_t *s,
+                                   const char *access_key_id)
+{
+    struct iam_credential c = {.active = true};
+    const char *account = json_string_value(json_object_get(s, "AccountId"));
+    const char *user = json_string_value(json_object_get(s, "UserName"));
+    int rc = user_principal(&c.principal, st, account ? account : "", user ? user : "");
+    if (rc < 0)
+        return rc;
+    c.principal.session_token_user = true;
+    copy_str(c.principal.access_key_id, sizeof(c.principal.access_key_id), access_key_id);
+    copy_str(c.secret_access_key, sizeof(c.secret_access_key),
+             json_string_value(json_object_get(s, "SecretAccessKey")));
+    copy_str(c.session_token, sizeof(c.session_token),
+             json_string_value(json_object_get(s, "SessionToken")));
+    c.expires_ms = json_integer_value(json_object_get(s, "Expiration"));
+    *out = c;
+    return 0;
+}
+
 static int session_credential(struct iam_credential *out, struct store *st,
                               const char *access_key_id)
 {
@@ -96,6 +117,11 @@ static int session_credential(struct iam_credential *out, struct store *st,
     int rc = record_get(&s, NULL, st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, access_key_id);
     if (rc < 0)
         return rc;
+    if (json_is_string(json_object_get(s, "UserName"))) {
+        rc = user_session_credential(out, st, s, access_key_id);
+        json_decref(s);
+        return rc;
+    }
     struct iam_credential c = {.active = true};
     const char *account = json_string_value(json_object_get(s, "AccountId"));
     const char *role = json_string_value(json_object_get(s, "RoleName"));
@@ -377,10 +403,24 @@ int iam_bootstrap_admin(struct store *st, const char *account_id, const char *re
 int iam_session_create(struct iam_credential *out, struct store *st,
                        const struct iam_session_spec *spec)
 {
-    json_t *role;
-    int rc = iam_role_get(&role, st, spec->account_id, spec->role_name);
-    if (rc < 0)
-        return rc;
+    struct buf arn = BUF_INIT, id = BUF_INIT;
+    int rc;
+    if (spec->user_name) {
+        struct principal user;
+        if ((rc = user_principal(&user, st, spec->account_id, spec->user_name)) < 0)
+            return rc;
+        buf_adds(&arn, user.arn);
+        buf_adds(&id, user.user_id);
+    } else {
+        json_t *role;
+        if ((rc = iam_role_get(&role, st, spec->account_id, spec->role_name)) < 0)
+            return rc;
+        buf_addf(&arn, "arn:aws:sts::%s:assumed-role/%s/%s", spec->account_id, spec->role_name,
+                 spec->session_name);
+        buf_addf(&id, "%s:%s", json_string_value(json_object_get(role, "RoleId")),
+                 spec->session_name);
+        json_decref(role);
+    }
     char key_id[21], secret[SECRET_KEY_LEN + 1];
     aws_id(key_id, "ASIA", 20);
     aws_secret_key(secret);
@@ -389,17 +429,18 @@ int iam_session_create(struct iam_credential *out, struct store *st,
     struct buf token = BUF_INIT;
     base64_encode(&token, raw, sizeof(raw));
 
-    struct buf arn = BUF_INIT, id = BUF_INIT;
-    buf_addf(&arn, "arn:aws:sts::%s:assumed-role/%s/%s", spec->account_id, spec->role_name,
-             spec->session_name);
-    buf_addf(&id, "%s:%s", json_string_value(json_object_get(role, "RoleId")), spec->session_name);
-    json_decref(role);
-
-    json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "AccessKeyId", key_id,
+    json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "AccessKeyId", key_id,
                           "SecretAccessKey", secret, "SessionToken", token.data, "Expiration",
-                          (json_int_t)spec->expires_ms, "AccountId", spec->account_id, "RoleName",
-                          spec->role_name, "SessionName", spec->session_name, "AssumedRoleArn",
-                          arn.data, "AssumedRoleId", id.data);
+                          (json_int_t)spec->expires_ms, "AccountId", spec->account_id,
+                          "AssumedRoleArn", arn.data, "AssumedRoleId", id.data);
+    if (spec->user_name) {
+        json_object_set_new(s, "UserName", json_string(spec->user_name));
+    } else {
+        json_object_set_new(s, "RoleName", json_string(spec->role_name));
+        json_object_set_new(s, "SessionName", json_string(spec->session_name));
+    }
+    if (spec->session_policies && json_array_size(spec->session_policies))
+        json_object_set(s, "SessionPolicies", spec->session_policies);
     rc = record_insert(st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, key_id, s);
     json_decref(s);
     if (rc == 0)
@@ -408,4 +449,20 @@ int iam_session_create(struct iam_credential *out, struct store *st,
     buf_release(&arn);
     buf_release(&id);
     return rc;
+}
+
+int iam_session_policies(json_t **out, struct store *st, const char *access_key_id)
+{
+    if (strncmp(access_key_id, "ASIA", 4) != 0) {
+        *out = json_array();
+        return 0;
+    }
+    json_t *s;
+    int rc = record_get(&s, NULL, st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, access_key_id);
+    if (rc < 0)
+        return rc;
+    json_t *policies = json_object_get(s, "SessionPolicies");
+    *out = json_is_array(policies) ? json_incref(policies) : json_array();
+    json_decref(s);
+    return 0;
 }

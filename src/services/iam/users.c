@@ -144,8 +144,7 @@ static int user_index_rename(struct api_call *call, struct store_tx *tx, json_t 
     json_t *groups;
     struct buf prefix = BUF_INIT;
     iam_key(&prefix, from, "");
-    rc = record_list(&groups, NULL, call->store, tx, IAM_KIND_USER_GROUP, call->account_id,
-                     prefix.data, NULL, 0);
+    rc = iam_records_all(&groups, call, tx, IAM_KIND_USER_GROUP, prefix.data);
     buf_release(&prefix);
     if (rc < 0)
         return rc;

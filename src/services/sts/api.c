@@ -2,6 +2,7 @@
 #include "services/sts/sts.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "aws/policy.h"
 #include "services/iam/iam.h"
 
 /* AWS's bounds on a role session, in seconds. */
@@ -45,6 +46,65 @@ static int assume_denied(struct api_call *call, const char *role_arn)
                      call->principal->arn, role_arn);
 }
 
+/* AWS's limits on session policies. */
+#define SESSION_POLICY_PACKED_MAX 2048
+#define SESSION_POLICY_ARNS_MAX   10
+
+/*
+ * The session policies an AssumeRole asks for: the inline Policy and the
+ * documents of PolicyArns (resolved now), as an array of documents, or
+ * NULL when none was asked for. PackedPolicySize is the share of AWS's
+ * packed limit the inline policy uses.
+ */
+static int session_policies_get(json_t **out, int *packed_percent, struct api_call *call,
+                                json_t *in)
+{
+    const char *inline_doc = json_string_value(json_object_get(in, "Policy"));
+    json_t *arns = json_object_get(in, "PolicyArns");
+    if (!inline_doc && json_array_size(arns) == 0) {
+        *out = NULL;
+        return 0;
+    }
+    if (json_array_size(arns) > SESSION_POLICY_ARNS_MAX)
+        return api_error(call, ERR_LIMIT, "ValidationError",
+                         "The number of policy ARNs exceeds the limit of %d",
+                         SESSION_POLICY_ARNS_MAX);
+    json_t *docs = json_array();
+    if (inline_doc) {
+        size_t size = policy_size(inline_doc, strlen(inline_doc));
+        struct policy_options opts = {.kind = POLICY_KIND_IDENTITY};
+        if (policy_check(inline_doc, strlen(inline_doc), &opts) < 0) {
+            json_decref(docs);
+            return api_error(call, ERR_INVALID, "MalformedPolicyDocument", "%s", err_msg());
+        }
+        if (size > SESSION_POLICY_PACKED_MAX) {
+            json_decref(docs);
+            return api_error(call, ERR_LIMIT, "PackedPolicyTooLarge",
+                             "Packed size of consumed policies exceeds %zu%%. Maximum allowed "
+                             "is 100%%.",
+                             size * 100 / SESSION_POLICY_PACKED_MAX);
+        }
+        *packed_percent = (int)(size * 100 / SESSION_POLICY_PACKED_MAX);
+        json_array_append_new(docs, json_string(inline_doc));
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(arns, i, item)
+    {
+        const char *arn = json_string_value(json_object_get(item, "arn"));
+        struct iam_policy_doc doc;
+        if (!arn || iam_policy_document_get(&doc, call->store, arn) < 0) {
+            json_decref(docs);
+            return api_error(call, ERR_INVALID, "ValidationError",
+                             "Policy %s does not exist or is not attachable.", arn ? arn : "");
+        }
+        json_array_append_new(docs, json_string(doc.document));
+        iam_policy_doc_release(&doc);
+    }
+    *out = docs;
+    return 0;
+}
+
 /*
  * AssumeRole is authorized as AWS documents it: the role's trust policy is
  * the resource policy of the request, evaluated with the caller's identity
@@ -63,9 +123,9 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
     const char *role_name;
     /* Narrowing a session is a security promise: until session policies and
      * tags are applied, a call asking for them is refused, never widened. */
-    static const char *const unsupported[] = {
-        "Policy",         "PolicyArns",       "Tags",         "TransitiveTagKeys",
-        "SourceIdentity", "ProvidedContexts", "SerialNumber", "TokenCode"};
+    static const char *const unsupported[] = {"Tags",           "TransitiveTagKeys",
+                                              "SourceIdentity", "ProvidedContexts",
+                                              "SerialNumber",   "TokenCode"};
     for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
         if (json_object_get(in, unsupported[i]))
             return api_error(call, ERR_UNSUPPORTED, "NotImplemented",
@@ -125,15 +185,23 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
                          "this role.");
     }
 
+    json_t *session_policies = NULL;
+    int packed_percent = 0;
+    if ((rc = session_policies_get(&session_policies, &packed_percent, call, in)) < 0) {
+        buf_release(&stored_name);
+        return rc;
+    }
     struct iam_credential cred;
     struct iam_session_spec spec = {
         .account_id = account,
         .role_name = stored_name.data,
         .session_name = session,
         .expires_ms = call->now_ms + (int64_t)seconds * 1000,
+        .session_policies = session_policies,
     };
     rc = iam_session_create(&cred, call->store, &spec);
     buf_release(&stored_name);
+    json_decref(session_policies);
     if (rc < 0)
         return rc;
     *out = json_pack("{s:{s:s, s:s, s:s, s:I}, s:{s:s, s:s}}", "Credentials", "AccessKeyId",
@@ -141,12 +209,77 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
                      "SessionToken", cred.session_token, "Expiration", (json_int_t)cred.expires_ms,
                      "AssumedRoleUser", "AssumedRoleId", cred.principal.user_id, "Arn",
                      cred.principal.arn);
+    if (session_policies)
+        json_object_set_new(*out, "PackedPolicySize", json_integer(packed_percent));
+    return 0;
+}
+
+/* GetSessionToken's bounds, in seconds. */
+#define TOKEN_MIN_SECONDS     900
+#define TOKEN_DEFAULT_SECONDS 43200
+#define TOKEN_MAX_SECONDS     129600
+#define TOKEN_ROOT_MAX        3600
+
+static int sts_get_session_token(struct api_call *call, json_t *in, json_t **out)
+{
+    int rc = api_authorize(call, "sts:GetSessionToken", "*");
+    if (rc < 0)
+        return rc;
+    if (json_object_get(in, "SerialNumber") || json_object_get(in, "TokenCode"))
+        return api_error(call, ERR_UNSUPPORTED, "NotImplemented",
+                         "slipway does not support MFA devices yet");
+    const struct principal *p = call->principal;
+    if (p->type != PRINCIPAL_USER || p->session_token_user)
+        return api_error(call, ERR_DENIED, "AccessDenied",
+                         "Cannot call GetSessionToken with session credentials");
+    json_t *duration = json_object_get(in, "DurationSeconds");
+    json_int_t seconds =
+        json_is_integer(duration) ? json_integer_value(duration) : TOKEN_DEFAULT_SECONDS;
+    if (seconds < TOKEN_MIN_SECONDS || seconds > TOKEN_MAX_SECONDS)
+        return api_error(call, ERR_INVALID, "ValidationError",
+                         "1 validation error detected: Value '%lld' at 'durationSeconds' failed "
+                         "to satisfy constraint: Member must have value %s %d",
+                         (long long)seconds,
+                         seconds < TOKEN_MIN_SECONDS ? "greater than or equal to"
+                                                     : "less than or equal to",
+                         seconds < TOKEN_MIN_SECONDS ? TOKEN_MIN_SECONDS : TOKEN_MAX_SECONDS);
+    struct iam_credential cred;
+    struct iam_session_spec spec = {
+        .account_id = p->account_id,
+        .user_name = p->name,
+        .expires_ms = call->now_ms + (int64_t)seconds * 1000,
+    };
+    if ((rc = iam_session_create(&cred, call->store, &spec)) < 0)
+        return rc;
+    *out = json_pack("{s:{s:s, s:s, s:s, s:I}}", "Credentials", "AccessKeyId",
+                     cred.principal.access_key_id, "SecretAccessKey", cred.secret_access_key,
+                     "SessionToken", cred.session_token, "Expiration", (json_int_t)cred.expires_ms);
+    return 0;
+}
+
+/* The account of an access key this server issued. */
+static int sts_get_access_key_info(struct api_call *call, json_t *in, json_t **out)
+{
+    int rc = api_authorize(call, "sts:GetAccessKeyInfo", "*");
+    if (rc < 0)
+        return rc;
+    const char *key = json_string_value(json_object_get(in, "AccessKeyId"));
+    struct iam_credential cred;
+    rc = iam_credential_lookup(&cred, call->store, key);
+    if (rc == ERR_NOT_FOUND)
+        return api_error(call, ERR_INVALID, "ValidationError",
+                         "The access key ID %s was not issued by this server", key);
+    if (rc < 0)
+        return rc;
+    *out = json_pack("{s:s}", "Account", cred.principal.account_id);
     return 0;
 }
 
 static const struct api_operation sts_operations[] = {
     {"AssumeRole", sts_assume_role},
+    {"GetAccessKeyInfo", sts_get_access_key_info},
     {"GetCallerIdentity", sts_get_caller_identity},
+    {"GetSessionToken", sts_get_session_token},
 };
 
 const struct api_service sts_api_service = {
