@@ -54,21 +54,54 @@ int iam_entity_get(json_t **out, int64_t *version, struct api_call *call, struct
     return rc;
 }
 
-int iam_entity_authorize(struct api_call *call, const struct iam_entity_kind *k, const char *name)
+/* Reads the entity and asks about its ARN (path "/" when it is missing). */
+static int entity_read_authorize(json_t **rec_out, int *found_out, struct api_call *call,
+                                 const struct iam_entity_kind *k, const char *name)
 {
     struct buf key = BUF_INIT, arn = BUF_INIT;
     iam_key(&key, name, NULL);
     json_t *rec = NULL;
-    int rc = record_get(&rec, NULL, call->store, NULL, k->kind, call->account_id, key.data);
-    if (rc == 0)
+    int found = record_get(&rec, NULL, call->store, NULL, k->kind, call->account_id, key.data);
+    int rc = found;
+    if (found == 0)
         buf_adds(&arn, iam_str(rec, "Arn"));
-    else if (rc == ERR_NOT_FOUND)
+    else if (found == ERR_NOT_FOUND)
         iam_arn(&arn, call->account_id, k->type, "/", name);
-    if (rc == 0 || rc == ERR_NOT_FOUND)
+    if (found == 0 || found == ERR_NOT_FOUND)
         rc = iam_authorize(call, arn.data);
-    json_decref(rec);
     buf_release(&key);
     buf_release(&arn);
+    if (rc < 0) {
+        json_decref(rec);
+        return rc;
+    }
+    *rec_out = rec;
+    *found_out = found;
+    return 0;
+}
+
+int iam_entity_authorize_get(json_t **rec_out, struct api_call *call,
+                             const struct iam_entity_kind *k, const char *name)
+{
+    json_t *rec;
+    int found;
+    int rc = entity_read_authorize(&rec, &found, call, k, name);
+    if (rc < 0)
+        return rc;
+    if (found == ERR_NOT_FOUND)
+        return api_error(call, ERR_NOT_FOUND, "NoSuchEntity",
+                         "The %s with name %s cannot be found.", k->type, name);
+    *rec_out = rec;
+    return 0;
+}
+
+int iam_entity_authorize(struct api_call *call, const struct iam_entity_kind *k, const char *name)
+{
+    json_t *rec;
+    int found;
+    int rc = entity_read_authorize(&rec, &found, call, k, name);
+    if (rc == 0)
+        json_decref(rec);
     return rc;
 }
 

@@ -96,6 +96,13 @@ int iam_entity_get(json_t **out, int64_t *version, struct api_call *call, struct
  * learns nothing it may not ask about).
  */
 int iam_entity_authorize(struct api_call *call, const struct iam_entity_kind *k, const char *name);
+/*
+ * iam_entity_authorize() that also hands over the record it read, so a
+ * handler that returns the entity reads it once: *rec_out is the record,
+ * or the NoSuchEntity error is returned once the caller was allowed to ask.
+ */
+int iam_entity_authorize_get(json_t **rec_out, struct api_call *call,
+                             const struct iam_entity_kind *k, const char *name);
 
 /*
  * The user a call names in UserName, or when it names none the calling

@@ -98,9 +98,9 @@ int iam_create_role(struct api_call *call, json_t *in, json_t **out)
 int iam_get_role(struct api_call *call, json_t *in, json_t **out)
 {
     const char *name = iam_str(in, "RoleName");
-    int rc = iam_entity_authorize(call, &iam_role_entity, name);
     json_t *role;
-    if (rc < 0 || (rc = iam_entity_get(&role, NULL, call, NULL, &iam_role_entity, name)) < 0)
+    int rc = iam_entity_authorize_get(&role, call, &iam_role_entity, name);
+    if (rc < 0)
         return rc;
     json_t *r = iam_role_out(role);
     json_t *used;

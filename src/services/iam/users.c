@@ -81,11 +81,9 @@ int iam_create_user(struct api_call *call, json_t *in, json_t **out)
 int iam_get_user(struct api_call *call, json_t *in, json_t **out)
 {
     const char *name;
-    int rc = iam_user_name_or_caller(&name, call, in);
-    if (rc < 0 || (rc = iam_entity_authorize(call, &iam_user_entity, name)) < 0)
-        return rc;
     json_t *user;
-    if ((rc = iam_entity_get(&user, NULL, call, NULL, &iam_user_entity, name)) < 0)
+    int rc = iam_user_name_or_caller(&name, call, in);
+    if (rc < 0 || (rc = iam_entity_authorize_get(&user, call, &iam_user_entity, name)) < 0)
         return rc;
     *out = json_pack("{s:o}", "User", iam_user_out(user));
     json_decref(user);
