@@ -5,7 +5,7 @@ import unittest
 
 import botocore.exceptions
 
-from slipway_server import SlipwayServer
+from slipway_server import ServerTestCase, SlipwayServer
 
 ACCOUNT = "000000000000"
 
@@ -14,18 +14,7 @@ def doc(*statements):
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-class AuthzCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = SlipwayServer().start()
-        cls.iam = cls.srv.client("iam")
-        cls.sts = cls.srv.client("sts")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-        cls.srv.cleanup()
-
+class AuthzCase(ServerTestCase):
     def user(self, name, *policy_arns, inline=None, boundary=None):
         kwargs = {"PermissionsBoundary": boundary} if boundary else {}
         self.iam.create_user(UserName=name, **kwargs)

@@ -12,7 +12,7 @@ import unittest
 
 import botocore.exceptions
 
-from slipway_server import SlipwayServer
+from slipway_server import ServerTestCase, SlipwayServer
 
 ACCOUNT = "000000000000"
 ADMIN_ARN = f"arn:aws:iam::{ACCOUNT}:user/admin"
@@ -43,31 +43,8 @@ def denied_message(principal_arn, action, resource):
             f"{resource} because no identity-based policy allows the {action} action")
 
 
-class IamCase(unittest.TestCase):
+class IamCase(ServerTestCase):
     """One server per test class."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = SlipwayServer().start()
-        cls.iam = cls.srv.client("iam")
-        cls.sts = cls.srv.client("sts")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-        cls.srv.cleanup()
-
-    def assertClientError(self, call, code, message=None, status=None, *args, **kwargs):
-        """Runs call(*args, **kwargs), which must fail with `code`."""
-        with self.assertRaises(botocore.exceptions.ClientError) as cm:
-            call(*args, **kwargs)
-        resp = cm.exception.response
-        self.assertEqual(resp["Error"]["Code"], code, resp)
-        if message is not None:
-            self.assertEqual(resp["Error"]["Message"], message, resp)
-        if status is not None:
-            self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], status, resp)
-        return resp
 
     def assertRecent(self, when, slack=300):
         self.assertIsInstance(when, datetime.datetime)

@@ -8,7 +8,7 @@ import unittest
 
 import botocore.exceptions
 
-from slipway_server import SlipwayServer
+from slipway_server import ServerTestCase, SlipwayServer
 
 ACCOUNT = "000000000000"
 AWS = "arn:aws:iam::aws:policy/"
@@ -24,29 +24,8 @@ S3_READ = {
 }
 
 
-class MiscCase(unittest.TestCase):
+class MiscCase(ServerTestCase):
     """One server per test class."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = SlipwayServer().start()
-        cls.iam = cls.srv.client("iam")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-        cls.srv.cleanup()
-
-    def assertClientError(self, call, code, message=None, status=None, **kwargs):
-        with self.assertRaises(botocore.exceptions.ClientError) as cm:
-            call(**kwargs)
-        resp = cm.exception.response
-        self.assertEqual(resp["Error"]["Code"], code, resp)
-        if message is not None:
-            self.assertEqual(resp["Error"]["Message"], message, resp)
-        if status is not None:
-            self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], status, resp)
-        return resp
 
     def role(self, name, **kwargs):
         return self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST),

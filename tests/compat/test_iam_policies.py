@@ -11,7 +11,7 @@ import unittest
 
 import botocore.exceptions
 
-from slipway_server import SlipwayServer
+from slipway_server import ServerTestCase, SlipwayServer
 
 ACCOUNT = "000000000000"
 AWS = "arn:aws:iam::aws:policy/"
@@ -32,29 +32,8 @@ def local_arn(name, path="/"):
     return f"arn:aws:iam::{ACCOUNT}:policy{path}{name}"
 
 
-class PolicyCase(unittest.TestCase):
+class PolicyCase(ServerTestCase):
     """One server per test class."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = SlipwayServer().start()
-        cls.iam = cls.srv.client("iam")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-        cls.srv.cleanup()
-
-    def assertClientError(self, call, code, message=None, status=None, **kwargs):
-        with self.assertRaises(botocore.exceptions.ClientError) as cm:
-            call(**kwargs)
-        resp = cm.exception.response
-        self.assertEqual(resp["Error"]["Code"], code, resp)
-        if message is not None:
-            self.assertEqual(resp["Error"]["Message"], message, resp)
-        if status is not None:
-            self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], status, resp)
-        return resp
 
     def create(self, name, doc=None, **kwargs):
         return self.iam.create_policy(PolicyName=name,

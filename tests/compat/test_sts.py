@@ -6,7 +6,7 @@ import unittest
 
 import botocore.exceptions
 
-from slipway_server import SlipwayServer
+from slipway_server import ServerTestCase, SlipwayServer
 
 ACCOUNT = "000000000000"
 ADMIN_ARN = f"arn:aws:iam::{ACCOUNT}:user/admin"
@@ -33,29 +33,7 @@ TRUST_SERVICE_ONLY = {
 }
 
 
-class StsCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = SlipwayServer().start()
-        cls.iam = cls.srv.client("iam")
-        cls.sts = cls.srv.client("sts")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-        cls.srv.cleanup()
-
-    def assertClientError(self, call, code, message=None, status=None, **kwargs):
-        with self.assertRaises(botocore.exceptions.ClientError) as cm:
-            call(**kwargs)
-        resp = cm.exception.response
-        self.assertEqual(resp["Error"]["Code"], code, resp)
-        if message is not None:
-            self.assertEqual(resp["Error"]["Message"], message, resp)
-        if status is not None:
-            self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], status, resp)
-        return resp
-
+class StsCase(ServerTestCase):
     @classmethod
     def make_role(cls, name, trust=TRUST_ACCOUNT, **kwargs):
         return cls.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),

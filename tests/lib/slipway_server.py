@@ -14,9 +14,11 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 import urllib.request
 
 import boto3
+import botocore.exceptions
 from botocore.config import Config
 
 
@@ -151,3 +153,34 @@ class SlipwayServer:
 
     def aws_json(self, *args):
         return json.loads(self.aws(*args)[1] or "{}")
+
+
+class ServerTestCase(unittest.TestCase):
+    """A test class with one server for all its tests, the admin's iam and
+    sts clients, and an assertion for AWS errors."""
+
+    server_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = SlipwayServer(*cls.server_args).start()
+        cls.iam = cls.srv.client("iam")
+        cls.sts = cls.srv.client("sts")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        cls.srv.cleanup()
+
+    def assertClientError(self, call, code, message=None, status=None, **kwargs):
+        """Calls `call(**kwargs)` expecting the AWS error `code` (and, when
+        given, exactly `message` and HTTP `status`); returns the response."""
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            call(**kwargs)
+        resp = cm.exception.response
+        self.assertEqual(resp["Error"]["Code"], code, resp)
+        if message is not None:
+            self.assertEqual(resp["Error"]["Message"], message, resp)
+        if status is not None:
+            self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], status, resp)
+        return resp
