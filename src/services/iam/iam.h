@@ -209,4 +209,16 @@ int iam_policy_document_get(struct iam_policy_doc *out, struct store *st, const 
  */
 uint64_t iam_identity_generation(void);
 
+/*
+ * iam:PassRole for a service taking `role_arn` (a CodeBuild project's
+ * service role, say): the caller must be allowed iam:PassRole on the role
+ * with iam:PassedToService `service` ("codebuild.amazonaws.com"), and the
+ * role's trust policy must let that service assume it. Returns 0;
+ * ERR_NOT_FOUND for a missing role, ERR_DENIED when either check fails
+ * (the call's error code is set when the caller was denied), ERR_INVALID
+ * for an ARN that names no role. The message is for the service to wrap
+ * in its own error, as each AWS service words it differently.
+ */
+int iam_pass_role(struct api_call *call, const char *role_arn, const char *service);
+
 #endif
