@@ -28,6 +28,11 @@ struct principal_policies {
     /* The session's own policies (AssumeRole's Policy and PolicyArns). */
     struct policy **session;
     size_t session_count;
+    /* The session's tags, as condition keys ("aws:PrincipalTag/team") and
+     * values, held here so evaluations can borrow them. */
+    char **tag_keys;
+    char **tag_values;
+    size_t tag_count;
 };
 
 #define CACHE_SLOTS 128
@@ -51,6 +56,12 @@ static void policies_unref(struct principal_policies *pp)
     for (size_t i = 0; i < pp->session_count; i++)
         policy_free(pp->session[i]);
     free(pp->session);
+    for (size_t i = 0; i < pp->tag_count; i++) {
+        free(pp->tag_keys[i]);
+        free(pp->tag_values[i]);
+    }
+    free(pp->tag_keys);
+    free(pp->tag_values);
     policy_free(pp->boundary);
     free(pp);
 }
@@ -121,6 +132,24 @@ static int build_policies(struct principal_policies **out, const struct principa
         pp->session[pp->session_count++] = p;
     }
     json_decref(session);
+
+    json_t *tags;
+    if ((rc = iam_session_tags(&tags, authz_store, principal->access_key_id)) < 0) {
+        policies_unref(pp);
+        return rc;
+    }
+    size_t ntags = json_object_size(tags);
+    pp->tag_keys = xcalloc(ntags ? ntags : 1, sizeof(*pp->tag_keys));
+    pp->tag_values = xcalloc(ntags ? ntags : 1, sizeof(*pp->tag_values));
+    const char *tag;
+    json_t *value;
+    json_object_foreach(tags, tag, value)
+    {
+        pp->tag_keys[pp->tag_count] = xasprintf("aws:PrincipalTag/%s", tag);
+        pp->tag_values[pp->tag_count] = xstrdup(json_string_value(value) ?: "");
+        pp->tag_count++;
+    }
+    json_decref(tags);
     *out = pp;
     return 0;
 }
@@ -241,6 +270,8 @@ static int authorize(struct api_call *call, const struct api_authz *req)
     policy_context_add(&context, "aws:SecureTransport", call->secure_transport ? "true" : "false");
     policy_context_add(&context, "aws:RequestedRegion", call->region ? call->region : "");
     policy_context_add(&context, "aws:MultiFactorAuthPresent", "false");
+    for (size_t i = 0; pp && i < pp->tag_count; i++)
+        policy_context_add(&context, pp->tag_keys[i], pp->tag_values[i]);
     for (size_t i = 0; i < req->condition_count; i++)
         if (policy_context_add(&context, req->conditions[i].key, req->conditions[i].value) < 0) {
             rc = deny(call, req, NULL);

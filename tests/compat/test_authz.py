@@ -260,6 +260,39 @@ class TestRoleSessions(AuthzCase):
         iam.list_users()
         self.assertDenied(iam.create_user, "iam:CreateUser", UserName="x")
 
+    def test_session_tags(self):
+        trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                     "Action": ["sts:AssumeRole", "sts:TagSession"]})
+        self.iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=trust)
+        self.iam.put_role_policy(RoleName="tagged", PolicyName="by-team", PolicyDocument=doc({
+            "Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}))
+        arn = f"arn:aws:iam::{ACCOUNT}:role/tagged"
+
+        def session(team):
+            creds = self.sts.assume_role(RoleArn=arn, RoleSessionName="s1",
+                                         Tags=[{"Key": "team", "Value": team}])["Credentials"]
+            return self.srv.client("iam", access_key=creds["AccessKeyId"],
+                                   secret_key=creds["SecretAccessKey"],
+                                   session_token=creds["SessionToken"])
+
+        session("blue").list_roles()
+        self.assertDenied(session("red").list_roles, "iam:ListRoles")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.sts.assume_role(RoleArn=arn, RoleSessionName="s1",
+                                 Tags=[{"Key": "team", "Value": "a"},
+                                       {"Key": "TEAM", "Value": "b"}])
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValue")
+
+    def test_tags_need_tag_session_in_the_trust(self):
+        self.iam.create_role(RoleName="untaggable", AssumeRolePolicyDocument=self.TRUST)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/untaggable",
+                                 RoleSessionName="s1", Tags=[{"Key": "team", "Value": "x"}])
+        err = cm.exception.response["Error"]
+        self.assertEqual(err["Code"], "AccessDenied")
+        self.assertIn("sts:TagSession", err["Message"])
+
     def test_malformed_session_policy(self):
         self.iam.create_role(RoleName="narrow2", AssumeRolePolicyDocument=self.TRUST)
         with self.assertRaises(botocore.exceptions.ClientError) as cm:

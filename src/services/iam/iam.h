@@ -102,6 +102,8 @@ struct iam_session_spec {
     /* Session policies narrowing the session: an array of documents
      * (strings), or NULL. */
     json_t *session_policies;
+    /* Session tags, {"key": "value"}, or NULL. */
+    json_t *session_tags;
 };
 int iam_session_create(struct iam_credential *out, struct store *st,
                        const struct iam_session_spec *spec);
@@ -112,6 +114,9 @@ int iam_session_create(struct iam_credential *out, struct store *st,
  * empty when the session is not narrowed or the key is not a session's.
  */
 int iam_session_policies(json_t **out, struct store *st, const char *access_key_id);
+
+/* The session tags of a temporary key, {"key": "value"}; empty when none. */
+int iam_session_tags(json_t **out, struct store *st, const char *access_key_id);
 
 /* Reads a role; ERR_NOT_FOUND (with IAM's message) when absent. */
 int iam_role_get(json_t **out, struct store *st, const char *account_id, const char *role_name);

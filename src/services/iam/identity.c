@@ -441,6 +441,8 @@ int iam_session_create(struct iam_credential *out, struct store *st,
     }
     if (spec->session_policies && json_array_size(spec->session_policies))
         json_object_set(s, "SessionPolicies", spec->session_policies);
+    if (spec->session_tags && json_object_size(spec->session_tags))
+        json_object_set(s, "SessionTags", spec->session_tags);
     rc = record_insert(st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, key_id, s);
     json_decref(s);
     if (rc == 0)
@@ -451,18 +453,31 @@ int iam_session_create(struct iam_credential *out, struct store *st,
     return rc;
 }
 
-int iam_session_policies(json_t **out, struct store *st, const char *access_key_id)
+/* A member of a session record, or an empty one when it has none. */
+static int session_member(json_t **out, struct store *st, const char *access_key_id,
+                          const char *member, bool array)
 {
-    if (strncmp(access_key_id, "ASIA", 4) != 0) {
-        *out = json_array();
-        return 0;
+    json_t *s = NULL;
+    if (strncmp(access_key_id, "ASIA", 4) == 0) {
+        int rc = record_get(&s, NULL, st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, access_key_id);
+        if (rc < 0)
+            return rc;
     }
-    json_t *s;
-    int rc = record_get(&s, NULL, st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, access_key_id);
-    if (rc < 0)
-        return rc;
-    json_t *policies = json_object_get(s, "SessionPolicies");
-    *out = json_is_array(policies) ? json_incref(policies) : json_array();
+    json_t *v = json_object_get(s, member);
+    if (array)
+        *out = json_is_array(v) ? json_incref(v) : json_array();
+    else
+        *out = json_is_object(v) ? json_incref(v) : json_object();
     json_decref(s);
     return 0;
+}
+
+int iam_session_tags(json_t **out, struct store *st, const char *access_key_id)
+{
+    return session_member(out, st, access_key_id, "SessionTags", false);
+}
+
+int iam_session_policies(json_t **out, struct store *st, const char *access_key_id)
+{
+    return session_member(out, st, access_key_id, "SessionPolicies", true);
 }

@@ -105,6 +105,81 @@ static int session_policies_get(json_t **out, int *packed_percent, struct api_ca
     return 0;
 }
 
+#define SESSION_TAGS_MAX 50
+
+/*
+ * Session tags: at most 50, keys unique whatever their case, and passing
+ * them is its own permission, sts:TagSession, asked of the trust policy
+ * with the tags as request tags. *out is {"key": "value"}, NULL when no
+ * tags were given.
+ */
+static int session_tags_authorize(json_t **out, struct api_call *call, json_t *in,
+                                  const struct api_authz *assume)
+{
+    json_t *list = json_object_get(in, "Tags");
+    *out = NULL;
+    if (json_array_size(list) == 0)
+        return 0;
+    if (json_array_size(list) > SESSION_TAGS_MAX)
+        return api_error(call, ERR_LIMIT, "ValidationError",
+                         "1 validation error detected: Value at 'tags' failed to satisfy "
+                         "constraint: Member must have length less than or equal to %d",
+                         SESSION_TAGS_MAX);
+    json_t *tags = json_object();
+    /* The AssumeRole question's own keys (external id, session name) hold
+     * for this one too. */
+    struct api_condition conditions[2 * SESSION_TAGS_MAX + 4];
+    struct buf names[SESSION_TAGS_MAX];
+    size_t n = 0, i;
+    for (i = 0; i < assume->condition_count && i < 4; i++)
+        conditions[n++] = assume->conditions[i];
+    json_t *tag;
+    int rc = 0;
+    json_array_foreach(list, i, tag)
+    {
+        const char *key = json_string_value(json_object_get(tag, "Key"));
+        const char *value = json_string_value(json_object_get(tag, "Value"));
+        const char *k;
+        json_t *ignored;
+        json_object_foreach(tags, k, ignored)
+        {
+            if (strcasecmp(k, key) == 0) {
+                rc = api_error(call, ERR_INVALID, "InvalidParameterValue",
+                               "Duplicate tag keys found. Please note that Tag keys are case "
+                               "insensitive.");
+                break;
+            }
+        }
+        if (rc < 0)
+            break;
+        json_object_set_new(tags, key, json_string(value));
+        buf_init(&names[i]);
+        buf_addf(&names[i], "aws:RequestTag/%s", key);
+        conditions[n++] = (struct api_condition){names[i].data, value};
+        conditions[n++] = (struct api_condition){"aws:TagKeys", key};
+    }
+    size_t made = i;
+    if (rc == 0) {
+        struct api_authz authz = *assume;
+        authz.action = "sts:TagSession";
+        authz.conditions = conditions;
+        authz.condition_count = n;
+        if ((rc = api_authorize_request(call, &authz)) < 0)
+            rc = api_error(call, ERR_DENIED, "AccessDenied",
+                           "User: %s is not authorized to perform: sts:TagSession on resource: "
+                           "%s",
+                           call->principal->arn, assume->resource);
+    }
+    for (i = 0; i < made && i < SESSION_TAGS_MAX; i++)
+        buf_release(&names[i]);
+    if (rc < 0) {
+        json_decref(tags);
+        return rc;
+    }
+    *out = tags;
+    return 0;
+}
+
 /*
  * AssumeRole is authorized as AWS documents it: the role's trust policy is
  * the resource policy of the request, evaluated with the caller's identity
@@ -123,9 +198,8 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
     const char *role_name;
     /* Narrowing a session is a security promise: until session policies and
      * tags are applied, a call asking for them is refused, never widened. */
-    static const char *const unsupported[] = {"Tags",           "TransitiveTagKeys",
-                                              "SourceIdentity", "ProvidedContexts",
-                                              "SerialNumber",   "TokenCode"};
+    static const char *const unsupported[] = {"TransitiveTagKeys", "SourceIdentity",
+                                              "ProvidedContexts", "SerialNumber", "TokenCode"};
     for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
         if (json_object_get(in, unsupported[i]))
             return api_error(call, ERR_UNSUPPORTED, "NotImplemented",
@@ -165,6 +239,11 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
         iam_role_trust_release(&trust);
         return assume_denied(call, role_arn);
     }
+    json_t *tags = NULL;
+    if ((rc = session_tags_authorize(&tags, call, in, &authz)) < 0) {
+        iam_role_trust_release(&trust);
+        return rc;
+    }
     int64_t max = trust.max_session_seconds;
     struct buf stored_name = BUF_INIT;
     buf_adds(&stored_name, trust.role_name);
@@ -173,12 +252,14 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
     json_int_t seconds =
         json_is_integer(duration) ? json_integer_value(duration) : SESSION_DEFAULT_SECONDS;
     if (call->principal->type == PRINCIPAL_ASSUMED_ROLE && seconds > SESSION_CHAINED_MAX) {
+        json_decref(tags);
         buf_release(&stored_name);
         return api_error(call, ERR_INVALID, "ValidationError",
                          "The requested DurationSeconds exceeds the 1 hour session limit for "
                          "roles assumed by role chaining.");
     }
     if (seconds < SESSION_MIN_SECONDS || seconds > max) {
+        json_decref(tags);
         buf_release(&stored_name);
         return api_error(call, ERR_INVALID, "ValidationError",
                          "The requested DurationSeconds exceeds the MaxSessionDuration set for "
@@ -188,6 +269,7 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
     json_t *session_policies = NULL;
     int packed_percent = 0;
     if ((rc = session_policies_get(&session_policies, &packed_percent, call, in)) < 0) {
+        json_decref(tags);
         buf_release(&stored_name);
         return rc;
     }
@@ -198,10 +280,12 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
         .session_name = session,
         .expires_ms = call->now_ms + (int64_t)seconds * 1000,
         .session_policies = session_policies,
+        .session_tags = tags,
     };
     rc = iam_session_create(&cred, call->store, &spec);
     buf_release(&stored_name);
     json_decref(session_policies);
+    json_decref(tags);
     if (rc < 0)
         return rc;
     *out = json_pack("{s:{s:s, s:s, s:s, s:I}, s:{s:s, s:s}}", "Credentials", "AccessKeyId",
