@@ -28,8 +28,9 @@ struct principal_policies {
     /* The session's own policies (AssumeRole's Policy and PolicyArns). */
     struct policy **session;
     size_t session_count;
-    /* The session's tags, as condition keys ("aws:PrincipalTag/team") and
-     * values, held here so evaluations can borrow them. */
+    /* The principal's tags (the user's, or the role's and the session's),
+     * as condition keys ("aws:PrincipalTag/team") and values, held here so
+     * evaluations can borrow them. */
     char **tag_keys;
     char **tag_values;
     size_t tag_count;
@@ -134,7 +135,7 @@ static int build_policies(struct principal_policies **out, const struct principa
     json_decref(session);
 
     json_t *tags;
-    if ((rc = iam_session_tags(&tags, authz_store, principal->access_key_id)) < 0) {
+    if ((rc = iam_principal_tags(&tags, authz_store, principal)) < 0) {
         policies_unref(pp);
         return rc;
     }

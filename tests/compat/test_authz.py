@@ -101,6 +101,17 @@ class TestIdentityPolicies(AuthzCase):
         iam.list_roles()
         self.assertDenied(iam.list_users, "iam:ListUsers")
 
+    def test_principal_tags_of_a_user(self):
+        client = self.user("abac", inline=doc({
+            "Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}))
+        iam = client("iam")
+        self.assertDenied(iam.list_roles, "iam:ListRoles")
+        self.iam.tag_user(UserName="abac", Tags=[{"Key": "team", "Value": "blue"}])
+        iam.list_roles()
+        self.iam.tag_user(UserName="abac", Tags=[{"Key": "team", "Value": "red"}])
+        self.assertDenied(iam.list_roles, "iam:ListRoles")
+
     def test_conditions_on_request_facts(self):
         client = self.user("conditional", inline=doc(
             {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
@@ -277,6 +288,13 @@ class TestRoleSessions(AuthzCase):
                                    session_token=creds["SessionToken"])
 
         session("blue").list_roles()
+        self.assertDenied(session("red").list_roles, "iam:ListRoles")
+        # The role's own tags count too; a session tag of the same key wins.
+        self.iam.tag_role(RoleName="tagged", Tags=[{"Key": "team", "Value": "blue"}])
+        creds = self.sts.assume_role(RoleArn=arn, RoleSessionName="s2")["Credentials"]
+        self.srv.client("iam", access_key=creds["AccessKeyId"],
+                        secret_key=creds["SecretAccessKey"],
+                        session_token=creds["SessionToken"]).list_roles()
         self.assertDenied(session("red").list_roles, "iam:ListRoles")
         with self.assertRaises(botocore.exceptions.ClientError) as cm:
             self.sts.assume_role(RoleArn=arn, RoleSessionName="s1",

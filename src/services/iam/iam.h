@@ -118,6 +118,13 @@ int iam_session_policies(json_t **out, struct store *st, const char *access_key_
 /* The session tags of a temporary key, {"key": "value"}; empty when none. */
 int iam_session_tags(json_t **out, struct store *st, const char *access_key_id);
 
+/*
+ * The principal's tags as aws:PrincipalTag sees them, {"key": "value"}: an
+ * IAM user's tags, or a role session's role tags overridden by its session
+ * tags. Empty for the root user.
+ */
+int iam_principal_tags(json_t **out, struct store *st, const struct principal *p);
+
 /* Reads a role; ERR_NOT_FOUND (with IAM's message) when absent. */
 int iam_role_get(json_t **out, struct store *st, const char *account_id, const char *role_name);
 

@@ -477,6 +477,69 @@ int iam_session_tags(json_t **out, struct store *st, const char *access_key_id)
     return session_member(out, st, access_key_id, "SessionTags", false);
 }
 
+/* Adds an entity's "Tags" [{Key, Value}] to `tags`, replacing a key of
+ * any case that is there already. */
+static void merge_tags(json_t *tags, json_t *list)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        const char *key = json_string_value(json_object_get(item, "Key"));
+        const char *value = json_string_value(json_object_get(item, "Value"));
+        if (!key)
+            continue;
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(tags, tmp, k, v)
+        {
+            if (strcasecmp(k, key) == 0)
+                json_object_del(tags, k);
+        }
+        json_object_set_new(tags, key, json_string(value ? value : ""));
+    }
+}
+
+int iam_principal_tags(json_t **out, struct store *st, const struct principal *p)
+{
+    const char *kind = p->type == PRINCIPAL_USER           ? IAM_KIND_USER
+                       : p->type == PRINCIPAL_ASSUMED_ROLE ? IAM_KIND_ROLE
+                                                           : NULL;
+    json_t *tags = json_object();
+    if (kind) {
+        struct buf key = BUF_INIT;
+        iam_key(&key, p->name, NULL);
+        json_t *rec;
+        int rc = record_get(&rec, NULL, st, NULL, kind, p->account_id, key.data);
+        buf_release(&key);
+        if (rc == 0) {
+            merge_tags(tags, json_object_get(rec, "Tags"));
+            json_decref(rec);
+        } else if (rc != ERR_NOT_FOUND) {
+            json_decref(tags);
+            return rc;
+        }
+    }
+    /* A session's own tags win over the role's of the same key. */
+    json_t *session;
+    int rc = session_member(&session, st, p->access_key_id, "SessionTags", false);
+    if (rc < 0) {
+        json_decref(tags);
+        return rc;
+    }
+    const char *k;
+    json_t *v;
+    json_t *as_list = json_array();
+    json_object_foreach(session, k, v)
+        json_array_append_new(as_list, json_pack("{s:s, s:O}", "Key", k, "Value", v));
+    merge_tags(tags, as_list);
+    json_decref(as_list);
+    json_decref(session);
+    *out = tags;
+    return 0;
+}
+
 int iam_session_policies(json_t **out, struct store *st, const char *access_key_id)
 {
     return session_member(out, st, access_key_id, "SessionPolicies", true);
