@@ -159,6 +159,26 @@ class TestSimulation(AuthzCase):
         prod = [r for r in results if "Prod" in r["EvalResourceName"]][0]
         self.assertEqual([m["SourcePolicyType"] for m in prod["MatchedStatements"]], ["user"])
 
+    def test_group_as_policy_source(self):
+        self.iam.create_group(GroupName="approvers")
+        self.iam.put_group_policy(GroupName="approvers", PolicyName="approve",
+                                  PolicyDocument=doc({
+                                      "Effect": "Allow",
+                                      "Action": "codepipeline:PutApprovalResult",
+                                      "Resource": "*"}))
+        results = self.iam.simulate_principal_policy(
+            PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:group/approvers",
+            ActionNames=["codepipeline:PutApprovalResult", "codepipeline:DeletePipeline"],
+        )["EvaluationResults"]
+        self.assertEqual({r["EvalActionName"]: r["EvalDecision"] for r in results},
+                         {"codepipeline:PutApprovalResult": "allowed",
+                          "codepipeline:DeletePipeline": "implicitDeny"})
+        self.assertEqual(results[0]["MatchedStatements"][0]["SourcePolicyType"], "group")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.iam.simulate_principal_policy(
+                PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:group/nobody", ActionNames=["s3:*"])
+        self.assertEqual(cm.exception.response["Error"]["Code"], "NoSuchEntity")
+
     def test_custom_policy_with_context(self):
         results = self.iam.simulate_custom_policy(
             PolicyInputList=[doc(

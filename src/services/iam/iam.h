@@ -192,6 +192,11 @@ void iam_policy_docs_release(struct iam_policy_docs *docs);
 int iam_principal_policies(struct iam_policy_docs *out, struct store *st,
                            const struct principal *p);
 
+/* A group's inline and attached policies (SimulatePrincipalPolicy on a
+ * group); ERR_NOT_FOUND when there is no such group. */
+int iam_group_policies(struct iam_policy_docs *out, struct store *st, const char *account_id,
+                       const char *group_name);
+
 /* A role's trust policy, for AssumeRole. Strings owned by the struct. */
 struct iam_role_trust {
     char *id;       /* "trust:" ROLE_ID "#" DIGEST, stable like iam_policy_doc.id */

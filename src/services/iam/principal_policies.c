@@ -254,6 +254,31 @@ int iam_principal_policies(struct iam_policy_docs *out, struct store *st, const 
     return 0;
 }
 
+int iam_group_policies(struct iam_policy_docs *out, struct store *st, const char *account_id,
+                       const char *group_name)
+{
+    struct api_call call = {.store = st, .account_id = account_id};
+    struct collector c = {.call = &call, .seen = json_object()};
+    json_t *group = NULL;
+    struct buf key = BUF_INIT;
+    iam_key(&key, group_name, NULL);
+    int rc = record_get(&group, NULL, st, NULL, iam_group_entity.kind, account_id, key.data);
+    buf_release(&key);
+    if (rc == ERR_NOT_FOUND)
+        rc = err_set(rc, "the group '%s' does not exist", group_name);
+    if (rc == 0)
+        rc = collect_entity(&c, &iam_group_entity, IAM_POLICY_GROUP_INLINE,
+                            iam_str(group, iam_group_entity.name_field));
+    json_decref(group);
+    json_decref(c.seen);
+    if (rc < 0) {
+        iam_policy_docs_release(&c.docs);
+        return rc;
+    }
+    *out = c.docs;
+    return 0;
+}
+
 int iam_role_trust_policy(struct iam_role_trust *out, struct store *st, const char *account_id,
                           const char *role_name)
 {

@@ -272,11 +272,10 @@ int iam_simulate_principal_policy(struct api_call *call, json_t *in, json_t **ou
         return api_error(call, ERR_INVALID, "InvalidInput", "Invalid ARN %s", source);
     bool user = strncmp(arn.resource, "user/", 5) == 0;
     bool role = strncmp(arn.resource, "role/", 5) == 0;
-    if (!user && !role)
+    bool group = strncmp(arn.resource, "group/", 6) == 0;
+    if (!user && !role && !group)
         return api_error(call, ERR_INVALID, "InvalidInput",
-                         "PolicySourceArn %s must name a user or a role: slipway does not "
-                         "simulate groups yet",
-                         source);
+                         "PolicySourceArn %s must name a user, a group or a role", source);
     const char *name = strrchr(arn.resource, '/') + 1;
 
     struct principal p = {.type = user ? PRINCIPAL_USER : PRINCIPAL_ASSUMED_ROLE};
@@ -285,10 +284,15 @@ int iam_simulate_principal_policy(struct api_call *call, json_t *in, json_t **ou
     snprintf(p.name, sizeof(p.name), "%s", name);
     snprintf(p.role_arn, sizeof(p.role_arn), "%s", role ? source : "");
     struct iam_policy_docs docs;
-    if ((rc = iam_principal_policies(&docs, call->store, &p)) < 0) {
+    rc = group ? iam_group_policies(&docs, call->store, p.account_id, name)
+               : iam_principal_policies(&docs, call->store, &p);
+    if (rc < 0) {
         if (rc == ERR_NOT_FOUND)
             return api_error(call, rc, "NoSuchEntity", "The %s with name %s cannot be found.",
-                             user ? "user" : "role", name);
+                             user    ? "user"
+                             : group ? "group"
+                                     : "role",
+                             name);
         return rc;
     }
 
@@ -304,11 +308,12 @@ int iam_simulate_principal_policy(struct api_call *call, json_t *in, json_t **ou
                      docs.boundary->arn ? docs.boundary->arn : docs.boundary->name,
                      source_type(docs.boundary->source), POLICY_KIND_IDENTITY);
     const char *caller = json_string_value(json_object_get(in, "CallerArn"));
+    /* A group is simulated as a user that has only the group's policies. */
     sim.principal = (struct policy_principal){
-        .type = user ? POLICY_PRINCIPAL_USER : POLICY_PRINCIPAL_ASSUMED_ROLE,
+        .type = role ? POLICY_PRINCIPAL_ASSUMED_ROLE : POLICY_PRINCIPAL_USER,
         .arn = caller ? caller : source,
         .account = p.account_id,
-        .name = user ? p.name : NULL,
+        .name = role ? NULL : p.name,
         .parent_arn = role ? source : NULL,
     };
     if (rc == 0 &&
