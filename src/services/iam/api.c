@@ -369,6 +369,23 @@ int iam_page_array(json_t **page, json_t *out, struct api_call *call, json_t *in
     return 0;
 }
 
+int iam_list_array(json_t **out, struct api_call *call, json_t *in, json_t *items,
+                   const char *list_name)
+{
+    json_t *result = json_object(), *page;
+    int rc = iam_page_array(&page, result, call, in, items);
+    if (rc < 0) {
+        json_decref(result);
+        return rc;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(page, i, item) json_object_del(item, "_name");
+    json_object_set_new(result, list_name, page);
+    *out = result;
+    return 0;
+}
+
 int iam_list_entities(json_t **out, struct api_call *call, json_t *in, const char *kind,
                       const char *list_name, json_t *(*convert)(json_t *rec))
 {

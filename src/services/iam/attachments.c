@@ -66,12 +66,9 @@ static int owner_for_change(struct api_call *call, struct store_tx *tx,
                             const struct iam_entity_kind *k, const char *owner)
 {
     json_t *entity;
-    int rc = iam_entity_get(&entity, NULL, call, tx, k, owner);
-    if (rc < 0)
-        return rc;
-    if (k == &iam_role_entity && iam_role_is_service_linked(entity))
-        rc = iam_role_unmodifiable(call, entity);
-    json_decref(entity);
+    int rc = iam_entity_get_for_change(&entity, NULL, call, tx, k, owner);
+    if (rc == 0)
+        json_decref(entity);
     return rc;
 }
 
@@ -150,18 +147,10 @@ static json_t *attached_out(json_t *rec)
 static int list_attached(struct api_call *call, json_t *in, json_t **out,
                          const struct iam_entity_kind *k)
 {
-    const char *owner = iam_str(in, k->name_field);
-    int rc = iam_entity_authorize(call, k, owner);
-    json_t *entity;
-    if (rc < 0 || (rc = iam_entity_get(&entity, NULL, call, NULL, k, owner)) < 0)
-        return rc;
-    json_decref(entity);
-    struct buf prefix = BUF_INIT;
-    iam_key(&prefix, owner, "");
     json_t *result = json_object(), *page;
-    rc = iam_page(&page, result, call, in, k->attachment_kind, prefix.data,
-                  attachment_path_has_prefix, iam_str(in, "PathPrefix"));
-    buf_release(&prefix);
+    int rc =
+        iam_entity_page(&page, result, call, in, k, iam_str(in, k->name_field), k->attachment_kind,
+                        attachment_path_has_prefix, iam_str(in, "PathPrefix"));
     if (rc < 0) {
         json_decref(result);
         return rc;

@@ -30,24 +30,93 @@ static json_t *member_out(json_t *user)
     return u;
 }
 
+/* The name OWNER "/" folded NAME of a membership record filed under `owner`. */
+static void membership_key(struct buf *out, const char *owner, const char *name)
+{
+    struct buf folded = BUF_INIT;
+    iam_key(&folded, name, NULL);
+    iam_key(out, owner, folded.data);
+    buf_release(&folded);
+}
+
 /* The two records of one membership. */
 static void membership_keys(struct buf *member, struct buf *user_group, const char *group,
                             const char *user)
 {
-    struct buf folded = BUF_INIT;
-    iam_key(&folded, user, NULL);
-    iam_key(member, group, folded.data);
-    buf_reset(&folded);
-    iam_key(&folded, group, NULL);
-    iam_key(user_group, user, folded.data);
-    buf_release(&folded);
+    membership_key(member, group, user);
+    membership_key(user_group, user, group);
+}
+
+/* One side of a membership: the records filed under its names, naming the other side. */
+struct membership_side {
+    const char *kind;
+    const char *other_field;
+};
+
+static const struct membership_side user_side = {IAM_KIND_USER_GROUP, "GroupName"};
+static const struct membership_side group_side = {IAM_KIND_GROUP_MEMBER, "UserName"};
+
+int iam_group_memberships_rename(struct api_call *call, struct store_tx *tx,
+                                 const struct iam_entity_kind *k, const char *from, const char *to)
+{
+    const struct membership_side *own = k == &iam_user_entity ? &user_side : &group_side;
+    const struct membership_side *mirror = own == &user_side ? &group_side : &user_side;
+    json_t *records;
+    struct buf prefix = BUF_INIT;
+    iam_key(&prefix, from, "");
+    int rc = iam_records_all(&records, call, tx, own->kind, prefix.data);
+    buf_release(&prefix);
+    if (rc < 0)
+        return rc;
+    size_t i;
+    json_t *rec;
+    json_array_foreach(records, i, rec)
+    {
+        struct buf old_key = BUF_INIT, new_key = BUF_INIT;
+        const char *other = iam_str(rec, own->other_field);
+        membership_key(&old_key, other, from);
+        membership_key(&new_key, other, to);
+        json_t *entry = json_pack("{s:s}", mirror->other_field, to);
+        rc = iam_record_move(call, tx, mirror->kind, old_key.data, new_key.data, entry);
+        json_decref(entry);
+        buf_release(&old_key);
+        buf_release(&new_key);
+        if (rc < 0)
+            break;
+    }
+    json_decref(records);
+    return rc;
+}
+
+/*
+ * The records the entries of `page` name in `field`, read from `kind` and
+ * shown by `show`; entries whose record is gone are left out.
+ */
+static json_t *page_records(struct api_call *call, json_t *page, const char *field,
+                            const char *kind, json_t *(*show)(json_t *))
+{
+    json_t *list = json_array();
+    size_t i;
+    json_t *entry;
+    json_array_foreach(page, i, entry)
+    {
+        json_t *rec;
+        struct buf key = BUF_INIT;
+        iam_key(&key, iam_str(entry, field), NULL);
+        if (record_get(&rec, NULL, call->store, NULL, kind, call->account_id, key.data) == 0) {
+            json_array_append_new(list, show(rec));
+            json_decref(rec);
+        }
+        buf_release(&key);
+    }
+    return list;
 }
 
 int iam_create_group(struct api_call *call, json_t *in, json_t **out)
 {
     const char *name = iam_str(in, "GroupName");
     const char *path = iam_str(in, "Path") ?: "/";
-    struct buf arn = BUF_INIT, key = BUF_INIT;
+    struct buf arn = BUF_INIT;
     iam_arn(&arn, call->account_id, "group", path, name);
     int rc = iam_authorize(call, arn.data);
     if (rc < 0) {
@@ -60,11 +129,7 @@ int iam_create_group(struct api_call *call, json_t *in, json_t **out)
         json_pack("{s:s, s:s, s:s, s:s, s:I}", "Path", path, "GroupName", name, "GroupId", id,
                   "Arn", arn.data, "CreateDate", (json_int_t)call->now_ms);
     buf_release(&arn);
-    iam_key(&key, name, NULL);
-    rc = record_insert(call->store, NULL, IAM_KIND_GROUP, call->account_id, key.data, group);
-    buf_release(&key);
-    if (rc == ERR_EXISTS)
-        rc = api_error(call, rc, "EntityAlreadyExists", "Group with name %s already exists.", name);
+    rc = iam_entity_insert(call, NULL, &iam_group_entity, name, group);
     if (rc == 0)
         *out = json_pack("{s:o}", "Group", iam_group_out(group));
     json_decref(group);
@@ -88,21 +153,7 @@ int iam_get_group(struct api_call *call, json_t *in, json_t **out)
         json_decref(result);
         return rc;
     }
-    json_t *users = json_array();
-    size_t i;
-    json_t *member;
-    json_array_foreach(page, i, member)
-    {
-        json_t *user;
-        struct buf key = BUF_INIT;
-        iam_key(&key, iam_str(member, "UserName"), NULL);
-        if (record_get(&user, NULL, call->store, NULL, IAM_KIND_USER, call->account_id, key.data) ==
-            0) {
-            json_array_append_new(users, member_out(user));
-            json_decref(user);
-        }
-        buf_release(&key);
-    }
+    json_t *users = page_records(call, page, "UserName", IAM_KIND_USER, member_out);
     json_decref(page);
     json_object_set_new(result, "Group", iam_group_out(group));
     json_object_set_new(result, "Users", users);
@@ -122,156 +173,44 @@ int iam_list_groups(struct api_call *call, json_t *in, json_t **out)
     return iam_list_entities(out, call, in, IAM_KIND_GROUP, "Groups", iam_group_out);
 }
 
-/* Moves the records that name the group from `from` to `to`. */
-static int group_rename(struct api_call *call, struct store_tx *tx, const char *from,
-                        const char *to)
+/* Moves what else is filed under the group's name (its index entries moved already). */
+static int group_rename_rest(struct api_call *call, struct store_tx *tx, const char *from,
+                             const char *to)
 {
-    json_t *attached, *members;
-    int rc = iam_attached_policies(&attached, call, tx, &iam_group_entity, from);
-    if (rc < 0)
+    int rc;
+    if ((rc = iam_group_memberships_rename(call, tx, &iam_group_entity, from, to)) < 0 ||
+        (rc = iam_children_rename(call, tx, IAM_KIND_GROUP_MEMBER, from, to, NULL, NULL)) < 0 ||
+        (rc = iam_children_rename(call, tx, IAM_KIND_GROUP_ATTACHMENT, from, to, NULL, NULL)) < 0)
         return rc;
-    size_t i;
-    json_t *a;
-    json_array_foreach(attached, i, a)
-    {
-        struct buf old_key = BUF_INIT, new_key = BUF_INIT;
-        const char *arn = iam_str(a, "PolicyArn");
-        iam_policy_index_key(&old_key, arn, "group", from);
-        iam_policy_index_key(&new_key, arn, "group", to);
-        json_t *entry = json_pack("{s:s, s:s}", "EntityType", "Group", "Name", to);
-        rc = store_doc_delete(call->store, tx, IAM_KIND_POLICY_ENTITY, call->account_id,
-                              old_key.data, 0);
-        if (rc == 0 || rc == ERR_NOT_FOUND)
-            rc = record_upsert(call->store, tx, IAM_KIND_POLICY_ENTITY, call->account_id,
-                               new_key.data, entry);
-        json_decref(entry);
-        buf_release(&old_key);
-        buf_release(&new_key);
-        if (rc < 0)
-            break;
-    }
-    json_decref(attached);
-    if (rc < 0)
-        return rc;
-
-    struct buf prefix = BUF_INIT;
-    iam_key(&prefix, from, "");
-    rc = iam_records_all(&members, call, tx, IAM_KIND_GROUP_MEMBER, prefix.data);
-    buf_release(&prefix);
-    if (rc < 0)
-        return rc;
-    json_t *m;
-    json_array_foreach(members, i, m)
-    {
-        struct buf member = BUF_INIT, old_index = BUF_INIT, new_index = BUF_INIT;
-        const char *user = iam_str(m, "UserName");
-        membership_keys(&member, &old_index, from, user);
-        buf_reset(&member);
-        membership_keys(&member, &new_index, to, user);
-        json_t *entry = json_pack("{s:s}", "GroupName", to);
-        rc = store_doc_delete(call->store, tx, IAM_KIND_USER_GROUP, call->account_id,
-                              old_index.data, 0);
-        if (rc == 0 || rc == ERR_NOT_FOUND)
-            rc = record_upsert(call->store, tx, IAM_KIND_USER_GROUP, call->account_id,
-                               new_index.data, entry);
-        json_decref(entry);
-        buf_release(&member);
-        buf_release(&old_index);
-        buf_release(&new_index);
-        if (rc < 0)
-            break;
-    }
-    json_decref(members);
-    if (rc == 0)
-        rc = iam_children_rename(call, tx, IAM_KIND_GROUP_MEMBER, from, to, NULL, NULL);
-    if (rc == 0)
-        rc = iam_children_rename(call, tx, IAM_KIND_GROUP_ATTACHMENT, from, to, NULL, NULL);
-    if (rc == 0)
-        rc = iam_children_rename(call, tx, IAM_KIND_GROUP_POLICY, from, to, "GroupName", to);
-    return rc;
+    return iam_children_rename(call, tx, IAM_KIND_GROUP_POLICY, from, to, "GroupName", to);
 }
 
 int iam_update_group(struct api_call *call, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = iam_str(in, "GroupName");
-    const char *new_name = iam_str(in, "NewGroupName");
-    const char *new_path = iam_str(in, "NewPath");
-    int rc = iam_entity_authorize(call, &iam_group_entity, name);
-    if (rc < 0)
-        return rc;
-    _cleanup_store_tx_ struct store_tx *tx = NULL;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0)
-        return rc;
-    json_t *group;
-    int64_t version;
-    if ((rc = iam_entity_get(&group, &version, call, tx, &iam_group_entity, name)) < 0)
-        return rc;
-    struct buf stored_name = BUF_INIT, old_key = BUF_INIT, new_key = BUF_INIT, arn = BUF_INIT;
-    buf_adds(&stored_name, iam_str(group, "GroupName"));
-    if (!new_name)
-        new_name = stored_name.data;
-    if (!new_path)
-        new_path = iam_str(group, "Path");
-    iam_key(&old_key, stored_name.data, NULL);
-    iam_key(&new_key, new_name, NULL);
-    iam_arn(&arn, call->account_id, "group", new_path, new_name);
-    json_object_set_new(group, "GroupName", json_string(new_name));
-    json_object_set_new(group, "Path", json_string(new_path));
-    json_object_set_new(group, "Arn", json_string(arn.data));
-    if (strcmp(old_key.data, new_key.data) == 0) {
-        rc = record_update(call->store, tx, IAM_KIND_GROUP, call->account_id, old_key.data, version,
-                           group);
-    } else {
-        rc = record_insert(call->store, tx, IAM_KIND_GROUP, call->account_id, new_key.data, group);
-        if (rc == ERR_EXISTS)
-            rc = api_error(call, rc, "EntityAlreadyExists", "Group with name %s already exists.",
-                           new_name);
-        if (rc == 0)
-            rc = store_doc_delete(call->store, tx, IAM_KIND_GROUP, call->account_id, old_key.data,
-                                  0);
-    }
-    if (rc == 0)
-        rc = group_rename(call, tx, stored_name.data, new_name);
-    if (rc == 0)
-        rc = iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)));
-    json_decref(group);
-    buf_release(&stored_name);
-    buf_release(&old_key);
-    buf_release(&new_key);
-    buf_release(&arn);
-    return rc;
+    return iam_entity_update(call, in, &iam_group_entity, group_rename_rest);
 }
+
+/* IAM's DeleteGroup prerequisites. */
+static const struct iam_delete_blocker group_delete_blockers[] = {
+    {IAM_KIND_GROUP_MEMBER, false, "Cannot delete entity, must remove users from group first."},
+    {IAM_KIND_GROUP_POLICY, false, "Cannot delete entity, must delete policies first."},
+    {IAM_KIND_GROUP_ATTACHMENT, false, "Cannot delete entity, must detach all policies first."},
+};
 
 int iam_delete_group(struct api_call *call, json_t *in, json_t **out)
 {
     (void)out;
-    static const struct {
-        const char *kind;
-        const char *message;
-    } blockers[] = {
-        {IAM_KIND_GROUP_MEMBER, "Cannot delete entity, must remove users from group first."},
-        {IAM_KIND_GROUP_POLICY, "Cannot delete entity, must delete policies first."},
-        {IAM_KIND_GROUP_ATTACHMENT, "Cannot delete entity, must detach all policies first."},
-    };
     const char *name = iam_str(in, "GroupName");
-    int rc = iam_entity_authorize(call, &iam_group_entity, name);
+    _cleanup_store_tx_ struct store_tx *tx = NULL;
+    json_t *group;
+    int rc = iam_entity_change_begin(&group, NULL, &tx, call, &iam_group_entity, name);
     if (rc < 0)
         return rc;
-    _cleanup_store_tx_ struct store_tx *tx = NULL;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0)
-        return rc;
-    json_t *group;
-    if ((rc = iam_entity_get(&group, NULL, call, tx, &iam_group_entity, name)) < 0)
-        return rc;
     json_decref(group);
-    for (size_t i = 0; i < ARRAY_SIZE(blockers); i++) {
-        size_t count;
-        if ((rc = iam_children_count(&count, call, tx, blockers[i].kind, name)) < 0)
-            return rc;
-        if (count)
-            return api_error(call, ERR_CONFLICT, "DeleteConflict", "%s", blockers[i].message);
-    }
+    if ((rc = iam_entity_delete_conflict(call, tx, group_delete_blockers,
+                                         ARRAY_SIZE(group_delete_blockers), name)) < 0)
+        return rc;
     struct buf key = BUF_INIT;
     iam_key(&key, name, NULL);
     rc = store_doc_delete(call->store, tx, IAM_KIND_GROUP, call->account_id, key.data, 0);
@@ -286,14 +225,10 @@ int iam_add_user_to_group(struct api_call *call, json_t *in, json_t **out)
     (void)out;
     const char *group_name = iam_str(in, "GroupName");
     const char *user_name = iam_str(in, "UserName");
-    int rc = iam_entity_authorize(call, &iam_group_entity, group_name);
-    if (rc < 0)
-        return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0)
-        return rc;
     json_t *group, *user;
-    if ((rc = iam_entity_get(&group, NULL, call, tx, &iam_group_entity, group_name)) < 0)
+    int rc = iam_entity_change_begin(&group, NULL, &tx, call, &iam_group_entity, group_name);
+    if (rc < 0)
         return rc;
     if ((rc = iam_entity_get(&user, NULL, call, tx, &iam_user_entity, user_name)) < 0) {
         json_decref(group);
@@ -338,14 +273,10 @@ int iam_remove_user_from_group(struct api_call *call, json_t *in, json_t **out)
     (void)out;
     const char *group_name = iam_str(in, "GroupName");
     const char *user_name = iam_str(in, "UserName");
-    int rc = iam_entity_authorize(call, &iam_group_entity, group_name);
-    if (rc < 0)
-        return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0)
-        return rc;
     json_t *group, *user;
-    if ((rc = iam_entity_get(&group, NULL, call, tx, &iam_group_entity, group_name)) < 0)
+    int rc = iam_entity_change_begin(&group, NULL, &tx, call, &iam_group_entity, group_name);
+    if (rc < 0)
         return rc;
     json_decref(group);
     if ((rc = iam_entity_get(&user, NULL, call, tx, &iam_user_entity, user_name)) < 0)
@@ -369,36 +300,14 @@ int iam_remove_user_from_group(struct api_call *call, json_t *in, json_t **out)
 
 int iam_list_groups_for_user(struct api_call *call, json_t *in, json_t **out)
 {
-    const char *name = iam_str(in, "UserName");
-    int rc = iam_entity_authorize(call, &iam_user_entity, name);
-    json_t *user;
-    if (rc < 0 || (rc = iam_entity_get(&user, NULL, call, NULL, &iam_user_entity, name)) < 0)
-        return rc;
-    json_decref(user);
-    struct buf prefix = BUF_INIT;
-    iam_key(&prefix, name, "");
     json_t *result = json_object(), *page;
-    rc = iam_page(&page, result, call, in, IAM_KIND_USER_GROUP, prefix.data, NULL, NULL);
-    buf_release(&prefix);
+    int rc = iam_entity_page(&page, result, call, in, &iam_user_entity, iam_str(in, "UserName"),
+                             IAM_KIND_USER_GROUP, NULL, NULL);
     if (rc < 0) {
         json_decref(result);
         return rc;
     }
-    json_t *groups = json_array();
-    size_t i;
-    json_t *entry;
-    json_array_foreach(page, i, entry)
-    {
-        json_t *group;
-        struct buf key = BUF_INIT;
-        iam_key(&key, iam_str(entry, "GroupName"), NULL);
-        if (record_get(&group, NULL, call->store, NULL, IAM_KIND_GROUP, call->account_id,
-                       key.data) == 0) {
-            json_array_append_new(groups, iam_group_out(group));
-            json_decref(group);
-        }
-        buf_release(&key);
-    }
+    json_t *groups = page_records(call, page, "GroupName", IAM_KIND_GROUP, iam_group_out);
     json_decref(page);
     json_object_set_new(result, "Groups", groups);
     *out = result;

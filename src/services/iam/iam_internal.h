@@ -72,6 +72,7 @@ struct iam_entity_kind {
     const char *type;            /* in ARNs and index names: "user" */
     const char *entity_type;     /* as EntityType names it: "User" */
     const char *name_field;      /* "UserName" */
+    const char *new_name_field;  /* the rename's parameter: "NewUserName" (NULL for roles) */
     const char *id_field;        /* "UserId" */
     const char *policy_kind;     /* its inline policies */
     const char *attachment_kind; /* its attached managed policies */
@@ -103,6 +104,65 @@ int iam_entity_authorize(struct api_call *call, const struct iam_entity_kind *k,
  */
 int iam_entity_authorize_get(json_t **rec_out, struct api_call *call,
                              const struct iam_entity_kind *k, const char *name);
+
+/*
+ * iam_entity_get() for a change to the entity: UnmodifiableEntity for a
+ * service-linked role.
+ */
+int iam_entity_get_for_change(json_t **out, int64_t *version, struct api_call *call,
+                              struct store_tx *tx, const struct iam_entity_kind *k,
+                              const char *name);
+
+/*
+ * The start of a change to an entity: authorizes it, begins `*tx` and reads
+ * the entity in it. *tx is the caller's to commit or roll back once begun,
+ * also when the read fails; *rec_out is set on success only.
+ */
+int iam_entity_change_begin(json_t **rec_out, int64_t *version, struct store_tx **tx,
+                            struct api_call *call, const struct iam_entity_kind *k,
+                            const char *name);
+
+/*
+ * Inserts a new entity record under `name`: EntityAlreadyExists "User with
+ * name X already exists." when the name is taken.
+ */
+int iam_entity_insert(struct api_call *call, struct store_tx *tx, const struct iam_entity_kind *k,
+                      const char *name, json_t *rec);
+
+/* Moves record `rec` of `kind` from `old_key` (a missing one is no error) to `new_key`. */
+int iam_record_move(struct api_call *call, struct store_tx *tx, const char *kind,
+                    const char *old_key, const char *new_key, json_t *rec);
+
+/* Moves what else is filed under an entity's name after its record was renamed. */
+typedef int iam_entity_rename_fn(struct api_call *call, struct store_tx *tx, const char *from,
+                                 const char *to);
+
+/*
+ * UpdateUser and UpdateGroup: renames the entity (k->new_name_field) and/or
+ * moves it to NewPath, with its policy and boundary index entries, then
+ * calls `rename_rest` for the records only that entity has.
+ */
+int iam_entity_update(struct api_call *call, json_t *in, const struct iam_entity_kind *k,
+                      iam_entity_rename_fn *rename_rest);
+
+/*
+ * Renames `from` to `to` (a user or a group, as `k` says) in the membership
+ * records filed under the other side's names.
+ */
+int iam_group_memberships_rename(struct api_call *call, struct store_tx *tx,
+                                 const struct iam_entity_kind *k, const char *from, const char *to);
+
+/* A kind of record that blocks an entity's deletion while it holds one. */
+struct iam_delete_blocker {
+    const char *kind;
+    bool own_record; /* the record is named after the entity, not a child of it */
+    const char *message;
+};
+
+/* DeleteConflict with the message of the first of `blockers` the entity `name` holds. */
+int iam_entity_delete_conflict(struct api_call *call, struct store_tx *tx,
+                               const struct iam_delete_blocker *blockers, size_t count,
+                               const char *name);
 
 /*
  * The user a call names in UserName, or when it names none the calling
@@ -153,6 +213,9 @@ int iam_role_delete(struct api_call *call, struct store_tx *tx, json_t *role);
 bool iam_role_is_service_linked(json_t *role);
 /* UnmodifiableEntity as IAM words it for a service-linked role. */
 int iam_role_unmodifiable(struct api_call *call, json_t *role);
+
+/* Authorizes the call's action on the profile's ARN (path "/" when it is missing). */
+int iam_instance_profile_authorize(struct api_call *call, const char *name);
 
 /*
  * An instance profile as IAM returns it, its roles in full; without its
@@ -207,11 +270,27 @@ int iam_page(json_t **page, json_t *out, struct api_call *call, json_t *in, cons
              const char *prefix, iam_filter_fn filter, const void *ctx);
 
 /*
+ * One page (iam_page(), paging members set in `result`) of the records of
+ * `kind` filed under entity `owner`, once the call may read the entity
+ * and it exists.
+ */
+int iam_entity_page(json_t **page, json_t *result, struct api_call *call, json_t *in,
+                    const struct iam_entity_kind *k, const char *owner, const char *kind,
+                    iam_filter_fn filter, const void *ctx);
+
+/*
  * Paging over an array already in memory whose items carry a sort key
  * under "_name" (ascending): the items after the call's Marker, at most
  * MaxItems, with IsTruncated and Marker set in `out`.
  */
 int iam_page_array(json_t **page, json_t *out, struct api_call *call, json_t *in, json_t *items);
+
+/*
+ * A List* result from iam_page_array(): the page, without the "_name" sort
+ * keys, under `list_name`. `items` stays the caller's.
+ */
+int iam_list_array(json_t **out, struct api_call *call, json_t *in, json_t *items,
+                   const char *list_name);
 
 /* iam_filter_fn: the record's Path starts with the string `ctx` (NULL: all). */
 bool iam_path_has_prefix(json_t *rec, const void *ctx);

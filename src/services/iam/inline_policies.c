@@ -38,21 +38,6 @@ static int inline_total(size_t *out, struct api_call *call, struct store_tx *tx,
     return 0;
 }
 
-/* Reads the entity, refusing a change to a service-linked role. */
-static int owner_get(json_t **out, struct api_call *call, struct store_tx *tx,
-                     const struct iam_entity_kind *k, const char *owner, bool change)
-{
-    json_t *entity;
-    int rc = iam_entity_get(&entity, NULL, call, tx, k, owner);
-    if (rc == 0 && change && k == &iam_role_entity && iam_role_is_service_linked(entity)) {
-        rc = iam_role_unmodifiable(call, entity);
-        json_decref(entity);
-    }
-    if (rc == 0)
-        *out = entity;
-    return rc;
-}
-
 static int inline_put(struct api_call *call, json_t *in, const struct iam_entity_kind *k)
 {
     const char *owner = iam_str(in, k->name_field);
@@ -66,7 +51,7 @@ static int inline_put(struct api_call *call, json_t *in, const struct iam_entity
     if ((rc = store_tx_begin(&tx, call->store)) < 0)
         return rc;
     json_t *entity;
-    if ((rc = owner_get(&entity, call, tx, k, owner, true)) < 0)
+    if ((rc = iam_entity_get_for_change(&entity, NULL, call, tx, k, owner)) < 0)
         return rc;
     size_t total;
     if ((rc = inline_total(&total, call, tx, k, owner, name)) == 0 &&
@@ -110,7 +95,7 @@ static int inline_get(struct api_call *call, json_t *in, json_t **out,
     const char *name = iam_str(in, "PolicyName");
     int rc = iam_entity_authorize(call, k, owner);
     json_t *entity, *rec;
-    if (rc < 0 || (rc = owner_get(&entity, call, NULL, k, owner, false)) < 0)
+    if (rc < 0 || (rc = iam_entity_get(&entity, NULL, call, NULL, k, owner)) < 0)
         return rc;
     if ((rc = inline_get_record(&rec, call, NULL, k, owner, name)) == 0) {
         *out = json_pack("{s:O, s:O, s:o}", k->name_field, json_object_get(entity, k->name_field),
@@ -133,7 +118,7 @@ static int inline_delete(struct api_call *call, json_t *in, const struct iam_ent
     if ((rc = store_tx_begin(&tx, call->store)) < 0)
         return rc;
     json_t *entity, *rec;
-    if ((rc = owner_get(&entity, call, tx, k, owner, true)) < 0)
+    if ((rc = iam_entity_get_for_change(&entity, NULL, call, tx, k, owner)) < 0)
         return rc;
     json_decref(entity);
     if ((rc = inline_get_record(&rec, call, tx, k, owner, name)) < 0)
@@ -151,17 +136,9 @@ static int inline_delete(struct api_call *call, json_t *in, const struct iam_ent
 static int inline_list(struct api_call *call, json_t *in, json_t **out,
                        const struct iam_entity_kind *k)
 {
-    const char *owner = iam_str(in, k->name_field);
-    int rc = iam_entity_authorize(call, k, owner);
-    json_t *entity;
-    if (rc < 0 || (rc = owner_get(&entity, call, NULL, k, owner, false)) < 0)
-        return rc;
-    json_decref(entity);
-    struct buf prefix = BUF_INIT;
-    iam_key(&prefix, owner, "");
     json_t *result = json_object(), *page;
-    rc = iam_page(&page, result, call, in, k->policy_kind, prefix.data, NULL, NULL);
-    buf_release(&prefix);
+    int rc = iam_entity_page(&page, result, call, in, k, iam_str(in, k->name_field), k->policy_kind,
+                             NULL, NULL);
     if (rc < 0) {
         json_decref(result);
         return rc;

@@ -29,7 +29,7 @@ static int profile_get(json_t **out, int64_t *version, struct api_call *call, st
     return rc;
 }
 
-static int profile_authorize(struct api_call *call, const char *name)
+int iam_instance_profile_authorize(struct api_call *call, const char *name)
 {
     struct buf key = BUF_INIT, arn = BUF_INIT;
     iam_key(&key, name, NULL);
@@ -45,6 +45,16 @@ static int profile_authorize(struct api_call *call, const char *name)
     buf_release(&key);
     buf_release(&arn);
     return rc;
+}
+
+/* Authorizes a change to the profile, begins `*tx` (the caller's) and reads the profile in it. */
+static int profile_change_begin(json_t **out, int64_t *version, struct store_tx **tx,
+                                struct api_call *call, const char *name)
+{
+    int rc = iam_instance_profile_authorize(call, name);
+    if (rc < 0 || (rc = store_tx_begin(tx, call->store)) < 0)
+        return rc;
+    return profile_get(out, version, call, *tx, name);
 }
 
 /* The profile as IAM returns it: its roles in full. */
@@ -108,7 +118,7 @@ int iam_create_instance_profile(struct api_call *call, json_t *in, json_t **out)
 int iam_get_instance_profile(struct api_call *call, json_t *in, json_t **out)
 {
     const char *name = iam_str(in, "InstanceProfileName");
-    int rc = profile_authorize(call, name);
+    int rc = iam_instance_profile_authorize(call, name);
     json_t *profile;
     if (rc < 0 || (rc = profile_get(&profile, NULL, call, NULL, name)) < 0)
         return rc;
@@ -147,14 +157,10 @@ int iam_delete_instance_profile(struct api_call *call, json_t *in, json_t **out)
 {
     (void)out;
     const char *name = iam_str(in, "InstanceProfileName");
-    int rc = profile_authorize(call, name);
-    if (rc < 0)
-        return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0)
-        return rc;
     json_t *profile;
-    if ((rc = profile_get(&profile, NULL, call, tx, name)) < 0)
+    int rc = profile_change_begin(&profile, NULL, &tx, call, name);
+    if (rc < 0)
         return rc;
     if (json_array_size(json_object_get(profile, "Roles")) > 0)
         rc = api_error(call, ERR_CONFLICT, "DeleteConflict",
@@ -185,15 +191,11 @@ int iam_add_role_to_instance_profile(struct api_call *call, json_t *in, json_t *
     (void)out;
     const char *name = iam_str(in, "InstanceProfileName");
     const char *role_name = iam_str(in, "RoleName");
-    int rc = profile_authorize(call, name);
-    if (rc < 0)
-        return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0)
-        return rc;
     json_t *profile, *role;
     int64_t version;
-    if ((rc = profile_get(&profile, &version, call, tx, name)) < 0)
+    int rc = profile_change_begin(&profile, &version, &tx, call, name);
+    if (rc < 0)
         return rc;
     if ((rc = iam_entity_get(&role, NULL, call, tx, &iam_role_entity, role_name)) < 0) {
         json_decref(profile);
@@ -233,15 +235,11 @@ int iam_remove_role_from_instance_profile(struct api_call *call, json_t *in, jso
     (void)out;
     const char *name = iam_str(in, "InstanceProfileName");
     const char *role_name = iam_str(in, "RoleName");
-    int rc = profile_authorize(call, name);
-    if (rc < 0)
-        return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0)
-        return rc;
     json_t *profile;
     int64_t version;
-    if ((rc = profile_get(&profile, &version, call, tx, name)) < 0)
+    int rc = profile_change_begin(&profile, &version, &tx, call, name);
+    if (rc < 0)
         return rc;
     json_t *roles = json_object_get(profile, "Roles");
     bool found = false;

@@ -335,20 +335,10 @@ int iam_list_policies(struct api_call *call, json_t *in, json_t **out)
         }
     }
     iam_sort_by_name(items);
-    json_t *result = json_object(), *page = NULL;
     if (rc == 0)
-        rc = iam_page_array(&page, result, call, in, items);
+        rc = iam_list_array(out, call, in, items, "Policies");
     json_decref(items);
-    if (rc < 0) {
-        json_decref(result);
-        return rc;
-    }
-    size_t i;
-    json_t *p;
-    json_array_foreach(page, i, p) json_object_del(p, "_name");
-    json_object_set_new(result, "Policies", page);
-    *out = result;
-    return 0;
+    return rc;
 }
 
 /* The versions of one of the account's policies, all of them. */
@@ -550,19 +540,9 @@ int iam_list_policy_versions(struct api_call *call, json_t *in, json_t **out)
     json_decref(policy);
     if (rc < 0)
         return rc;
-    json_t *result = json_object(), *page;
-    rc = iam_page_array(&page, result, call, in, items);
+    rc = iam_list_array(out, call, in, items, "Versions");
     json_decref(items);
-    if (rc < 0) {
-        json_decref(result);
-        return rc;
-    }
-    size_t i;
-    json_t *v;
-    json_array_foreach(page, i, v) json_object_del(v, "_name");
-    json_object_set_new(result, "Versions", page);
-    *out = result;
-    return 0;
+    return rc;
 }
 
 int iam_delete_policy_version(struct api_call *call, json_t *in, json_t **out)

@@ -75,20 +75,14 @@ int iam_create_role(struct api_call *call, json_t *in, json_t **out)
         json_object_set_new(role, "PermissionsBoundary", json_string(boundary));
 
     _cleanup_store_tx_ struct store_tx *tx = NULL;
-    struct buf key = BUF_INIT;
-    iam_key(&key, name, NULL);
     if ((rc = store_tx_begin(&tx, call->store)) == 0 &&
         (!boundary || (rc = iam_policy_attachable(call, tx, boundary, true)) == 0)) {
-        rc = record_insert(call->store, tx, IAM_KIND_ROLE, call->account_id, key.data, role);
-        if (rc == ERR_EXISTS)
-            rc = api_error(call, rc, "EntityAlreadyExists", "Role with name %s already exists.",
-                           name);
+        rc = iam_entity_insert(call, tx, &iam_role_entity, name, role);
         if (rc == 0 && boundary)
             rc = iam_boundary_index(call, tx, &iam_role_entity, name, boundary, true);
         if (rc == 0)
             rc = store_tx_commit(TAKE_PTR(tx));
     }
-    buf_release(&key);
     if (rc == 0)
         *out = json_pack("{s:o}", "Role", iam_role_out(role));
     json_decref(role);
@@ -130,27 +124,12 @@ int iam_list_roles(struct api_call *call, json_t *in, json_t **out)
 }
 
 /* IAM's DeleteRole prerequisites, in the order its API reference lists them. */
-static int role_delete_conflict(struct api_call *call, struct store_tx *tx, const char *name)
-{
-    static const struct {
-        const char *kind;
-        const char *message;
-    } blockers[] = {
-        {IAM_KIND_ROLE_PROFILE,
-         "Cannot delete entity, must remove roles from instance profile first."},
-        {IAM_KIND_ROLE_POLICY, "Cannot delete entity, must delete policies first."},
-        {IAM_KIND_ROLE_ATTACHMENT, "Cannot delete entity, must detach all policies first."},
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(blockers); i++) {
-        size_t count;
-        int rc = iam_children_count(&count, call, tx, blockers[i].kind, name);
-        if (rc < 0)
-            return rc;
-        if (count)
-            return api_error(call, ERR_CONFLICT, "DeleteConflict", "%s", blockers[i].message);
-    }
-    return 0;
-}
+static const struct iam_delete_blocker role_delete_blockers[] = {
+    {IAM_KIND_ROLE_PROFILE, false,
+     "Cannot delete entity, must remove roles from instance profile first."},
+    {IAM_KIND_ROLE_POLICY, false, "Cannot delete entity, must delete policies first."},
+    {IAM_KIND_ROLE_ATTACHMENT, false, "Cannot delete entity, must detach all policies first."},
+};
 
 int iam_role_delete(struct api_call *call, struct store_tx *tx, json_t *role)
 {
@@ -174,30 +153,31 @@ int iam_delete_role(struct api_call *call, json_t *in, json_t **out)
 {
     (void)out;
     const char *name = iam_str(in, "RoleName");
-    int rc = iam_entity_authorize(call, &iam_role_entity, name);
-    if (rc < 0)
-        return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0)
-        return rc;
     json_t *role;
-    if ((rc = iam_entity_get(&role, NULL, call, tx, &iam_role_entity, name)) < 0)
+    int rc = iam_entity_change_begin(&role, NULL, &tx, call, &iam_role_entity, name);
+    if (rc < 0)
         return rc;
     if (iam_role_is_service_linked(role))
         rc = iam_role_unmodifiable(call, role);
-    if (rc == 0 && (rc = role_delete_conflict(call, tx, name)) == 0 &&
+    if (rc == 0 &&
+        (rc = iam_entity_delete_conflict(call, tx, role_delete_blockers,
+                                         ARRAY_SIZE(role_delete_blockers), name)) == 0 &&
         (rc = iam_role_delete(call, tx, role)) == 0)
         rc = iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)));
     json_decref(role);
     return rc;
 }
 
-/* Reads a role for a change, refusing a service-linked one unless `linked_ok`. */
-static int role_for_update(json_t **out, int64_t *version, struct api_call *call,
-                           struct store_tx *tx, const char *name, bool linked_ok)
+/*
+ * iam_entity_change_begin() for a role, refusing a service-linked one unless
+ * `linked_ok`.
+ */
+static int role_change_begin(json_t **out, int64_t *version, struct store_tx **tx,
+                             struct api_call *call, const char *name, bool linked_ok)
 {
     json_t *role;
-    int rc = iam_entity_get(&role, version, call, tx, &iam_role_entity, name);
+    int rc = iam_entity_change_begin(&role, version, tx, call, &iam_role_entity, name);
     if (rc == 0 && !linked_ok && iam_role_is_service_linked(role)) {
         rc = iam_role_unmodifiable(call, role);
         json_decref(role);
@@ -222,16 +202,12 @@ int iam_update_role(struct api_call *call, json_t *in, json_t **out)
     const char *name = iam_str(in, "RoleName");
     const char *description = iam_str(in, "Description");
     json_t *max_session = json_object_get(in, "MaxSessionDuration");
-    int rc = iam_entity_authorize(call, &iam_role_entity, name);
-    if (rc < 0)
-        return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0)
-        return rc;
     json_t *role;
     int64_t version;
     /* AWS lets the description of a service-linked role be edited, nothing else. */
-    if ((rc = role_for_update(&role, &version, call, tx, name, !max_session)) < 0)
+    int rc = role_change_begin(&role, &version, &tx, call, name, !max_session);
+    if (rc < 0)
         return rc;
     if (description)
         json_object_set_new(role, "Description", json_string(description));
@@ -247,15 +223,11 @@ int iam_update_role(struct api_call *call, json_t *in, json_t **out)
 int iam_update_role_description(struct api_call *call, json_t *in, json_t **out)
 {
     const char *name = iam_str(in, "RoleName");
-    int rc = iam_entity_authorize(call, &iam_role_entity, name);
-    if (rc < 0)
-        return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0)
-        return rc;
     json_t *role;
     int64_t version;
-    if ((rc = role_for_update(&role, &version, call, tx, name, true)) < 0)
+    int rc = role_change_begin(&role, &version, &tx, call, name, true);
+    if (rc < 0)
         return rc;
     json_object_set(role, "Description", json_object_get(in, "Description"));
     if ((rc = role_write(call, tx, role, version)) == 0 &&
@@ -270,15 +242,11 @@ int iam_update_assume_role_policy(struct api_call *call, json_t *in, json_t **ou
     (void)out;
     const char *name = iam_str(in, "RoleName");
     const char *trust = iam_str(in, "PolicyDocument");
-    int rc = iam_entity_authorize(call, &iam_role_entity, name);
-    if (rc < 0)
-        return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0)
-        return rc;
     json_t *role;
     int64_t version;
-    if ((rc = role_for_update(&role, &version, call, tx, name, false)) < 0)
+    int rc = role_change_begin(&role, &version, &tx, call, name, false);
+    if (rc < 0)
         return rc;
     if ((rc = iam_document_check(NULL, call, trust, IAM_DOC_TRUST)) == 0) {
         json_object_set_new(role, "AssumeRolePolicyDocument", json_string(trust));

@@ -166,14 +166,10 @@ static int linked_role_detach_all(struct api_call *call, struct store_tx *tx, co
 int iam_delete_service_linked_role(struct api_call *call, json_t *in, json_t **out)
 {
     const char *name = iam_str(in, "RoleName");
-    int rc = iam_entity_authorize(call, &iam_role_entity, name);
-    if (rc < 0)
-        return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0)
-        return rc;
     json_t *role;
-    if ((rc = iam_entity_get(&role, NULL, call, tx, &iam_role_entity, name)) < 0)
+    int rc = iam_entity_change_begin(&role, NULL, &tx, call, &iam_role_entity, name);
+    if (rc < 0)
         return rc;
     size_t profiles = 0;
     if (!iam_role_is_service_linked(role))

@@ -49,20 +49,7 @@ static int target_authorize(struct api_call *call, enum tag_target_type type, co
     case TAG_INSTANCE_PROFILE:
         break;
     }
-    struct buf key = BUF_INIT, arn = BUF_INIT;
-    iam_key(&key, id, NULL);
-    json_t *rec;
-    if (record_get(&rec, NULL, call->store, NULL, IAM_KIND_INSTANCE_PROFILE, call->account_id,
-                   key.data) == 0) {
-        buf_adds(&arn, iam_str(rec, "Arn"));
-        json_decref(rec);
-    } else {
-        iam_arn(&arn, call->account_id, "instance-profile", "/", id);
-    }
-    int rc = iam_authorize(call, arn.data);
-    buf_release(&key);
-    buf_release(&arn);
-    return rc;
+    return iam_instance_profile_authorize(call, id);
 }
 
 static void target_release(struct tag_target *t)
@@ -233,17 +220,9 @@ static int list_tags(struct api_call *call, json_t *in, json_t **out, enum tag_t
         json_array_append_new(items, copy);
     }
     target_release(&t);
-    json_t *result = json_object(), *page;
-    rc = iam_page_array(&page, result, call, in, items);
+    rc = iam_list_array(out, call, in, items, "Tags");
     json_decref(items);
-    if (rc < 0) {
-        json_decref(result);
-        return rc;
-    }
-    json_array_foreach(page, i, item) json_object_del(item, "_name");
-    json_object_set_new(result, "Tags", page);
-    *out = result;
-    return 0;
+    return rc;
 }
 
 int iam_tag_user(struct api_call *call, json_t *in, json_t **out)
