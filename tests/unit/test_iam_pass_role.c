@@ -13,6 +13,7 @@
 #include "services/iam/iam.h"
 #include "services/iam/iam_api.h"
 #include "store/store.h"
+#include "iam_fixture.h"
 
 #include <ftw.h>
 #include <setjmp.h>
@@ -20,46 +21,23 @@
 
 #include <cmocka.h>
 
-#define ACCOUNT "000000000000"
-#define T0      1700000000000LL
+#define ACCOUNT IAM_FIXTURE_ACCOUNT
+#define T0      IAM_FIXTURE_T0
 #define ROLE(n) "arn:aws:iam::" ACCOUNT ":role/" n
 
 struct fixture {
-    char *dir;
+    struct iam_fixture *iam;
     struct store *st;
     struct principal admin;
 };
-
-static int remove_entry(const char *path, const struct stat *sb UNUSED, int flag UNUSED,
-                        struct FTW *ftw UNUSED)
-{
-    return remove(path);
-}
 
 /* Runs one IAM operation as `who`; `params` is JSON text. */
 static int run(struct fixture *f, const struct principal *who, api_handler_fn handler,
                const char *op, const char *params)
 {
-    struct api_call call = {
-        .request_id = "test",
-        .service = model_service_find("iam"),
-        .principal = who,
-        .account_id = ACCOUNT,
-        .region = "us-east-1",
-        .partition = "aws",
-        .store = f->st,
-        .now_ms = T0,
-    };
-    call.op = model_operation_find(call.service, op, strlen(op));
-    json_t *in = json_loads(params, 0, NULL);
-    assert_non_null(in);
-    json_t *out = NULL;
-    int rc = handler(&call, in, &out);
+    int rc = iam_fixture_call(f->iam, who, "iam", handler, op, params, NULL);
     if (rc < 0)
         fail_msg("%s: %s", op, err_msg());
-    json_decref(in);
-    json_decref(out);
-    json_decref(call.error_fields);
     return rc;
 }
 
@@ -92,21 +70,10 @@ static void make_role(struct fixture *f, const char *name, const char *service)
 static int setup(void **state)
 {
     struct fixture *f = xcalloc(1, sizeof(*f));
-    char tmpl[] = "/tmp/slipway-passrole-XXXXXX";
-    if (!mkdtemp(tmpl))
+    if (iam_fixture_open(&f->iam, "passrole") < 0)
         return -1;
-    f->dir = xstrdup(tmpl);
-    clock_set_fake(T0);
-    struct buf credentials = BUF_INIT;
-    buf_addf(&credentials, "%s/credentials", f->dir);
-    int rc = store_open(&f->st, f->dir, NULL);
-    if (rc == 0)
-        rc = iam_bootstrap_admin(f->st, ACCOUNT, "us-east-1", credentials.data);
-    if (rc == 0)
-        rc = iam_admin_principal(&f->admin, f->st, ACCOUNT);
-    buf_release(&credentials);
-    if (rc < 0)
-        return -1;
+    f->st = f->iam->st;
+    f->admin = f->iam->admin;
     authorizer_install(f->st);
     make_role(f, "build-role", "codebuild.amazonaws.com");
     make_role(f, "pipeline-role", "codepipeline.amazonaws.com");
@@ -118,11 +85,8 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     authorizer_shutdown();
-    store_free(f->st);
-    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f->dir);
+    iam_fixture_close(f->iam);
     free(f);
-    clock_set_fake(0);
     return 0;
 }
 

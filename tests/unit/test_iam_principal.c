@@ -15,6 +15,7 @@
 #include "services/iam/iam.h"
 #include "services/iam/iam_api.h"
 #include "store/store.h"
+#include "iam_fixture.h"
 
 #include <ftw.h>
 #include <setjmp.h>
@@ -22,8 +23,8 @@
 
 #include <cmocka.h>
 
-#define ACCOUNT "000000000000"
-#define T0      1700000000000LL
+#define ACCOUNT IAM_FIXTURE_ACCOUNT
+#define T0      IAM_FIXTURE_T0
 #define S3_READ                                                                                    \
     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"                 \
     "\"s3:GetObject\",\"Resource\":\"*\"}]}"
@@ -36,37 +37,18 @@
 #define MINE_ARN "arn:aws:iam::" ACCOUNT ":policy/mine"
 
 struct fixture {
-    char *dir;
+    struct iam_fixture *iam;
     struct store *st;
     struct principal admin;
 };
 
-static int remove_entry(const char *path, const struct stat *sb UNUSED, int flag UNUSED,
-                        struct FTW *ftw UNUSED)
-{
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = xcalloc(1, sizeof(*f));
-    char tmpl[] = "/tmp/slipway-iam-XXXXXX";
-    if (!mkdtemp(tmpl))
+    if (iam_fixture_open(&f->iam, "iam") < 0)
         return -1;
-    f->dir = xstrdup(tmpl);
-    clock_set_fake(T0);
-    struct buf credentials = BUF_INIT;
-    buf_addf(&credentials, "%s/credentials", f->dir);
-    int rc = store_open(&f->st, f->dir, NULL);
-    if (rc == 0)
-        rc = iam_bootstrap_admin(f->st, ACCOUNT, "us-east-1", credentials.data);
-    if (rc == 0)
-        rc = iam_admin_principal(&f->admin, f->st, ACCOUNT);
-    buf_release(&credentials);
-    if (rc < 0) {
-        fprintf(stderr, "setup: %s\n", err_msg());
-        return -1;
-    }
+    f->st = f->iam->st;
+    f->admin = f->iam->admin;
     *state = f;
     return 0;
 }
@@ -74,9 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    store_free(f->st);
-    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f->dir);
+    iam_fixture_close(f->iam);
     free(f);
     return 0;
 }
@@ -85,30 +65,7 @@ static int teardown(void **state)
 static int run(struct fixture *f, api_handler_fn handler, const char *op, const char *params,
                json_t **out)
 {
-    struct api_call call = {
-        .request_id = "test",
-        .service = model_service_find("iam"),
-        .principal = &f->admin,
-        .account_id = ACCOUNT,
-        .region = "us-east-1",
-        .partition = "aws",
-        .store = f->st,
-        .now_ms = T0,
-    };
-    call.op = model_operation_find(call.service, op, strlen(op));
-    assert_non_null(call.op);
-    json_error_t jerr;
-    json_t *in = json_loads(params, 0, &jerr);
-    assert_non_null(in);
-    json_t *result = NULL;
-    int rc = handler(&call, in, &result);
-    json_decref(in);
-    json_decref(call.error_fields);
-    if (out)
-        *out = result;
-    else
-        json_decref(result);
-    return rc;
+    return iam_fixture_call(f->iam, NULL, "iam", handler, op, params, out);
 }
 
 #define RUN_OK(f, handler, op, params)                                                             \
