@@ -406,9 +406,8 @@ class TestRoles(IamCase):
         def trust_with(n):
             return {"Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Action": "sts:AssumeRole",
-                "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT}:user/u{i:04d}"
-                                      for i in range(n)]}}]}
-        small, big = trust_with(40), trust_with(60)
+                "Principal": {"AWS": [f"arn:aws:iam::{i:012d}:root" for i in range(n)]}}]}
+        small, big = trust_with(40), trust_with(80)
         self.assertLess(len(json.dumps(small, separators=(",", ":"))), 2048)
         self.assertGreater(len(json.dumps(big, separators=(",", ":"))), 2048)
         self.assertClientError(self.iam.create_role, "LimitExceeded",
@@ -419,6 +418,17 @@ class TestRoles(IamCase):
         role = self.iam.create_role(RoleName="pretty-trust",
                                     AssumeRolePolicyDocument=pretty)["Role"]
         self.assertEqual(role["AssumeRolePolicyDocument"], small)
+
+    def test_trust_naming_a_missing_principal(self):
+        # IAM refuses a trust policy that names a user or role it cannot find.
+        ghost = f"arn:aws:iam::{ACCOUNT}:user/ghost"
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": ghost}}]}
+        self.assertClientError(self.iam.create_role, "MalformedPolicyDocument",
+                               f'Invalid principal in policy: "AWS":"{ghost}"', 400,
+                               RoleName="haunted", AssumeRolePolicyDocument=json.dumps(trust))
+        self.iam.create_user(UserName="ghost")
+        self.iam.create_role(RoleName="haunted", AssumeRolePolicyDocument=json.dumps(trust))
 
     def test_inline_policies_share_one_size_quota(self):
         # IAM quotas: a role's inline policies hold 10240 characters in all.

@@ -241,6 +241,7 @@ class TestAssumeRole(StsCase):
             {"Effect": "Deny", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/someone"},
              "Action": "sts:AssumeRole"},
         ]
+        self.iam.create_user(UserName="someone")  # IAM refuses unknown principals
         for i, deny in enumerate(denies):
             role = self.make_role(f"deny-{i}", {"Version": "2012-10-17",
                                                 "Statement": [allow, deny]})

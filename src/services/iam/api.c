@@ -2,6 +2,7 @@
 #include "services/iam/iam.h"
 #include "services/iam/iam_api.h"
 #include "services/iam/iam_internal.h"
+#include "aws/arn.h"
 #include "aws/pagination.h"
 #include "aws/policy.h"
 #include "base/alloc.h"
@@ -424,6 +425,31 @@ json_t *iam_policy_document_out(const char *document)
     return v;
 }
 
+/*
+ * IAM refuses a trust policy naming a user or role that does not exist
+ * ("Invalid principal in policy"); an account's root always exists.
+ */
+static bool principal_exists(void *ctx, const char *arn_text)
+{
+    struct api_call *call = ctx;
+    struct arn arn;
+    if (arn_parse(&arn, arn_text) < 0)
+        return false;
+    if (strcmp(arn.resource, "root") == 0)
+        return true;
+    const struct iam_entity_kind *k = strncmp(arn.resource, "user/", 5) == 0   ? &iam_user_entity
+                                      : strncmp(arn.resource, "role/", 5) == 0 ? &iam_role_entity
+                                                                               : NULL;
+    if (!k)
+        return false;
+    struct buf key = BUF_INIT;
+    iam_key(&key, strrchr(arn.resource, '/') + 1, NULL);
+    bool exists = false;
+    int rc = record_exists(&exists, call->store, NULL, k->kind, arn.account, key.data);
+    buf_release(&key);
+    return rc == 0 && exists;
+}
+
 int iam_document_check(size_t *size_out, struct api_call *call, const char *document,
                        enum iam_document_use use)
 {
@@ -450,6 +476,8 @@ int iam_document_check(size_t *size_out, struct api_call *call, const char *docu
         opts.kind = POLICY_KIND_TRUST;
         opts.size_max = IAM_TRUST_POLICY_MAX;
         opts.size_quota_name = "ACLSizePerRole";
+        opts.principal_exists = principal_exists;
+        opts.principal_ctx = call;
         break;
     }
     }
