@@ -1,5 +1,7 @@
 """The server itself: start-up, credentials, request ids, SigV4 outcomes,
-health, `slipway env`, refusals of unsafe set-ups, graceful stop."""
+health, `slipway env`, refusals of unsafe set-ups, graceful stop
+(src/server/server.c, api_route.c, src/cli/cmd_server.c, cmd_env.c,
+cmd_help.c, cmd_version.c)."""
 import json
 import os
 import signal

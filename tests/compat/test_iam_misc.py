@@ -1,6 +1,7 @@
 """IAM through boto3 and the aws CLI: user inline policies, tags, role
 updates, user renames, access key last use, instance profiles, login
-profiles, service-linked roles and GetAccountAuthorizationDetails.
+profiles, service-linked roles and GetAccountAuthorizationDetails
+(src/services/iam/login_profiles.c, service_linked_roles.c and others).
 """
 import datetime
 import json

@@ -1,4 +1,6 @@
-"""botocore's protocol test vectors, checked from the server's side.
+"""botocore's protocol test vectors, checked from the server's side
+(src/aws/proto_json.c, proto_query.c, proto_rest.c, proto_restjson.c,
+proto_restxml.c through tests/tools/protocol_vectors.c).
 
 Input cases: the `serialized` request must decode to `params`.
 Output cases: `result` (or the modelled error) is encoded by slipway, and

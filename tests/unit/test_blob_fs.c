@@ -1,5 +1,5 @@
 /*
- * The filesystem blob store: content addressing, streaming, atomic
+ * The filesystem blob store (src/store/blob.c, blob_fs.c): content addressing, streaming, atomic
  * visibility, digest checks and crash leftovers.
  */
 #include "base/common.h"

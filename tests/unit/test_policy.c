@@ -1,8 +1,8 @@
 /*
- * The policy API: size counting and limits, compile / free, the errors the
- * case files cannot express, the request context, result details, and the
- * matching primitives (wildcards, dates, addresses). The evaluation rules
- * themselves are covered case by case in test_policy_cases.c.
+ * The policy API (src/aws/policy.c, policy_match.c, policy_eval.c): size counting and limits,
+ * compile / free, the errors the case files cannot express, the request context, result details,
+ * and the matching primitives (wildcards, dates, addresses). The evaluation rules themselves are
+ * covered case by case in test_policy_cases.c.
  */
 #include "base/common.h"
 

@@ -1,3 +1,7 @@
+/*
+ * awsJson (src/aws/proto_json.c) beyond the protocol vectors: type errors
+ * with member paths, invalid UTF-8, the depth limit, empty bodies, targets.
+ */
 #include "base/common.h"
 
 #include <setjmp.h>

@@ -1,6 +1,6 @@
 /*
- * The state store over SQLite: opening, migrations, documents, transactions
- * and concurrency.
+ * The state store over SQLite (src/store/store.c, store_sqlite.c): opening,
+ * migrations, documents, transactions and concurrency.
  */
 #include "base/common.h"
 #include "base/alloc.h"
