@@ -99,6 +99,15 @@ void hmac_sha256(uint8_t out[SHA256_LEN], const void *key, size_t key_len, const
     OPENSSL_cleanse(pad, sizeof(pad));
 }
 
+void pbkdf2_sha256(uint8_t *out, size_t out_len, const char *password, const uint8_t *salt,
+                   size_t salt_len, int iterations)
+{
+    crypto_init();
+    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len, iterations,
+                          md_sha256, (int)out_len, out) != 1)
+        abort(); /* only fails when out of memory */
+}
+
 struct sha256_ctx {
     EVP_MD_CTX *md;
 };

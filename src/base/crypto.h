@@ -20,6 +20,10 @@ void hmac_sha256(uint8_t out[SHA256_LEN], const void *key, size_t key_len, const
                  size_t len);
 void md5(uint8_t out[MD5_LEN], const void *data, size_t len);
 
+/* PBKDF2-HMAC-SHA256 of `password` (for stored passwords). */
+void pbkdf2_sha256(uint8_t *out, size_t out_len, const char *password, const uint8_t *salt,
+                   size_t salt_len, int iterations);
+
 /* Incremental SHA-256 for streamed bodies. */
 struct sha256_ctx;
 struct sha256_ctx *sha256_begin(void);

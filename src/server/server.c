@@ -107,6 +107,9 @@ int server_run(const struct server_config *cfg)
         goto done;
     }
     authorizer_install(store);
+    size_t expired = 0;
+    if (iam_sessions_purge(&expired, store, clock_now_ms()) < 0)
+        log_warn("server", "cannot purge expired sessions: %s", err_msg());
     size_t reclaimed = 0;
     if (store_job_reclaim(&reclaimed, store, NULL) < 0)
         log_warn("server", "cannot reclaim job leases: %s", err_msg());

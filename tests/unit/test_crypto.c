@@ -50,6 +50,18 @@ static void test_hmac_rfc4231(void **state)
     assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+/* RFC 7914 section 11's PBKDF2-HMAC-SHA256 vector. */
+static void test_pbkdf2(void **state)
+{
+    (void)state;
+    uint8_t out[64];
+    char hex[129];
+    pbkdf2_sha256(out, sizeof(out), "passwd", (const uint8_t *)"salt", 4, 1);
+    hex_encode(hex, out, sizeof(out));
+    assert_string_equal(hex, "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
+                             "49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783");
+}
+
 static void test_hex_and_base64(void **state)
 {
     (void)state;
@@ -105,6 +117,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_and_md5),
         cmocka_unit_test(test_hmac_rfc4231),
+        cmocka_unit_test(test_pbkdf2),
         cmocka_unit_test(test_hex_and_base64),
         cmocka_unit_test(test_ids),
     };

@@ -368,6 +368,32 @@ static void test_access_key_used(void **state)
     json_decref(key);
 }
 
+/* Expired sessions' records are deleted; live ones stay. */
+static void test_sessions_purge(void **state)
+{
+    struct fixture *f = *state;
+    RUN_OK(f, iam_create_role, "CreateRole",
+           "{\"RoleName\":\"purged\",\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":"
+           "\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\","
+           "\\\"Principal\\\":{\\\"Service\\\":\\\"codebuild.amazonaws.com\\\"},"
+           "\\\"Action\\\":\\\"sts:AssumeRole\\\"}]}\"}");
+    struct iam_credential early, late;
+    struct iam_session_spec spec = {.account_id = ACCOUNT,
+                                    .role_name = "purged",
+                                    .session_name = "s1",
+                                    .expires_ms = T0 + 1000};
+    assert_int_equal(iam_session_create(&early, f->st, &spec), 0);
+    spec.expires_ms = T0 + 3600 * 1000;
+    assert_int_equal(iam_session_create(&late, f->st, &spec), 0);
+    size_t purged = 99;
+    assert_int_equal(iam_sessions_purge(&purged, f->st, T0 + 2000), 0);
+    assert_int_equal(purged, 1);
+    struct iam_credential c;
+    assert_int_equal(iam_credential_lookup(&c, f->st, early.principal.access_key_id),
+                     ERR_NOT_FOUND);
+    assert_int_equal(iam_credential_lookup(&c, f->st, late.principal.access_key_id), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +405,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_credential_cache_follows_group_changes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_access_key_used, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sessions_purge, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,6 +115,13 @@ int iam_session_create(struct iam_credential *out, struct store *st,
  */
 int iam_session_policies(json_t **out, struct store *st, const char *access_key_id);
 
+/*
+ * Deletes the records of temporary credentials that expired before
+ * `now_ms` (they are refused anyway; this keeps the store from growing
+ * with every AssumeRole). Run at start-up.
+ */
+int iam_sessions_purge(size_t *count_out, struct store *st, int64_t now_ms);
+
 /* The session tags of a temporary key, {"key": "value"}; empty when none. */
 int iam_session_tags(json_t **out, struct store *st, const char *access_key_id);
 

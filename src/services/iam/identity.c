@@ -544,3 +544,38 @@ int iam_session_policies(json_t **out, struct store *st, const char *access_key_
 {
     return session_member(out, st, access_key_id, "SessionPolicies", true);
 }
+
+int iam_sessions_purge(size_t *count_out, struct store *st, int64_t now_ms)
+{
+    size_t purged = 0;
+    char *after = NULL;
+    int rc = 0;
+    for (;;) {
+        json_t *page;
+        bool more = false;
+        if ((rc = record_list(&page, &more, st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, NULL,
+                              after, 0)) < 0)
+            break;
+        size_t i;
+        json_t *s;
+        json_array_foreach(page, i, s)
+        {
+            const char *name = json_string_value(json_object_get(s, "_name"));
+            if (name && json_integer_value(json_object_get(s, "Expiration")) < now_ms &&
+                store_doc_delete(st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, name, 0) == 0)
+                purged++;
+        }
+        free(after);
+        after = json_array_size(page)
+                    ? xstrdup(json_string_value(json_object_get(
+                          json_array_get(page, json_array_size(page) - 1), "_name")))
+                    : NULL;
+        json_decref(page);
+        if (!more || !after)
+            break;
+    }
+    free(after);
+    if (rc == 0 && count_out)
+        *count_out = purged;
+    return rc;
+}

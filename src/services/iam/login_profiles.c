@@ -1,5 +1,3 @@
-#include <openssl/evp.h>
-
 #include "base/common.h"
 #include "services/iam/iam.h"
 #include "services/iam/iam_api.h"
@@ -25,9 +23,7 @@
 static void password_hash(uint8_t out[PASSWORD_HASH_LEN], const char *password, const uint8_t *salt,
                           size_t salt_len, int iterations)
 {
-    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len, iterations,
-                          EVP_sha256(), PASSWORD_HASH_LEN, out) != 1)
-        abort(); /* only fails when out of memory */
+    pbkdf2_sha256(out, PASSWORD_HASH_LEN, password, salt, salt_len, iterations);
 }
 
 /* The Password member of a login profile record for `password`. */
