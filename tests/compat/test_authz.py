@@ -322,6 +322,40 @@ class TestRoleSessions(AuthzCase):
                                        {"Key": "TEAM", "Value": "b"}])
         self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValue")
 
+    def test_transitive_tags_follow_role_chaining(self):
+        trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                     "Action": ["sts:AssumeRole", "sts:TagSession"]})
+        for name in ("first-hop", "second-hop"):
+            self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+            self.iam.put_role_policy(RoleName=name, PolicyName="chain", PolicyDocument=doc(
+                # Passing tags on (transitive ones too) is sts:TagSession.
+                {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"],
+                 "Resource": "*"},
+                {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:PrincipalTag/project": "apollo"}}}))
+        first = self.sts.assume_role(
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/first-hop", RoleSessionName="s1",
+            Tags=[{"Key": "project", "Value": "apollo"}, {"Key": "temp", "Value": "x"}],
+            TransitiveTagKeys=["project"])["Credentials"]
+        sts1 = self.srv.client("sts", access_key=first["AccessKeyId"],
+                               secret_key=first["SecretAccessKey"],
+                               session_token=first["SessionToken"])
+        second = sts1.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/second-hop",
+                                  RoleSessionName="s2")["Credentials"]
+        self.srv.client("iam", access_key=second["AccessKeyId"],
+                        secret_key=second["SecretAccessKey"],
+                        session_token=second["SessionToken"]).list_roles()
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            sts1.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/second-hop",
+                             RoleSessionName="s3", Tags=[{"Key": "Project", "Value": "gemini"}])
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValue")
+        self.assertIn("set transitively", cm.exception.response["Error"]["Message"])
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/first-hop",
+                                 RoleSessionName="s4", Tags=[{"Key": "a", "Value": "b"}],
+                                 TransitiveTagKeys=["nope"])
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValue")
+
     def test_tags_need_tag_session_in_the_trust(self):
         self.iam.create_role(RoleName="untaggable", AssumeRolePolicyDocument=self.TRUST)
         with self.assertRaises(botocore.exceptions.ClientError) as cm:

@@ -102,8 +102,10 @@ struct iam_session_spec {
     /* Session policies narrowing the session: an array of documents
      * (strings), or NULL. */
     json_t *session_policies;
-    /* Session tags, {"key": "value"}, or NULL. */
+    /* Session tags, {"key": "value"}, or NULL; and the keys among them
+     * that pass on to the sessions this one makes (role chaining). */
     json_t *session_tags;
+    json_t *transitive_tag_keys;
 };
 int iam_session_create(struct iam_credential *out, struct store *st,
                        const struct iam_session_spec *spec);
@@ -121,6 +123,10 @@ int iam_session_policies(json_t **out, struct store *st, const char *access_key_
  * with every AssumeRole). Run at start-up.
  */
 int iam_sessions_purge(size_t *count_out, struct store *st, int64_t now_ms);
+
+/* The tags a session passes on to the sessions it makes, {"key": "value"};
+ * empty when none, or when the key is not a session's. */
+int iam_session_transitive_tags(json_t **out, struct store *st, const char *access_key_id);
 
 /* The session tags of a temporary key, {"key": "value"}; empty when none. */
 int iam_session_tags(json_t **out, struct store *st, const char *access_key_id);

@@ -443,6 +443,8 @@ int iam_session_create(struct iam_credential *out, struct store *st,
         json_object_set(s, "SessionPolicies", spec->session_policies);
     if (spec->session_tags && json_object_size(spec->session_tags))
         json_object_set(s, "SessionTags", spec->session_tags);
+    if (spec->transitive_tag_keys && json_array_size(spec->transitive_tag_keys))
+        json_object_set(s, "TransitiveTagKeys", spec->transitive_tag_keys);
     rc = record_insert(st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, key_id, s);
     json_decref(s);
     if (rc == 0)
@@ -469,6 +471,31 @@ static int session_member(json_t **out, struct store *st, const char *access_key
     else
         *out = json_is_object(v) ? json_incref(v) : json_object();
     json_decref(s);
+    return 0;
+}
+
+int iam_session_transitive_tags(json_t **out, struct store *st, const char *access_key_id)
+{
+    json_t *tags, *keys;
+    int rc = session_member(&tags, st, access_key_id, "SessionTags", false);
+    if (rc < 0)
+        return rc;
+    if ((rc = session_member(&keys, st, access_key_id, "TransitiveTagKeys", true)) < 0) {
+        json_decref(tags);
+        return rc;
+    }
+    json_t *result = json_object();
+    size_t i;
+    json_t *key;
+    json_array_foreach(keys, i, key)
+    {
+        json_t *value = json_object_get(tags, json_string_value(key));
+        if (value)
+            json_object_set(result, json_string_value(key), value);
+    }
+    json_decref(tags);
+    json_decref(keys);
+    *out = result;
     return 0;
 }
 

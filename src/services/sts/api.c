@@ -1,5 +1,6 @@
 #include "base/common.h"
 #include "services/sts/sts.h"
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "aws/policy.h"
@@ -107,77 +108,127 @@ static int session_policies_get(json_t **out, int *packed_percent, struct api_ca
 
 #define SESSION_TAGS_MAX 50
 
+static bool has_key(json_t *tags, const char *key)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(tags, k, v)
+    {
+        if (strcasecmp(k, key) == 0)
+            return true;
+    }
+    return false;
+}
+
 /*
- * Session tags: at most 50, keys unique whatever their case, and passing
- * them is its own permission, sts:TagSession, asked of the trust policy
- * with the tags as request tags. *out is {"key": "value"}, NULL when no
- * tags were given.
+ * Session tags: those the call passes plus those the calling session made
+ * transitive (role chaining), at most 50, keys unique whatever their case;
+ * a transitive tag cannot be set again. Passing tags is its own permission,
+ * sts:TagSession, asked of the trust policy with the tags as request tags.
+ * *tags_out is {"key": "value"} and *transitive_out the keys that go on to
+ * sessions this one makes; both NULL when there are no tags.
  */
-static int session_tags_authorize(json_t **out, struct api_call *call, json_t *in,
-                                  const struct api_authz *assume)
+static int session_tags_authorize(json_t **tags_out, json_t **transitive_out, struct api_call *call,
+                                  json_t *in, const struct api_authz *assume)
 {
     json_t *list = json_object_get(in, "Tags");
-    *out = NULL;
-    if (json_array_size(list) == 0)
-        return 0;
-    if (json_array_size(list) > SESSION_TAGS_MAX)
-        return api_error(call, ERR_LIMIT, "ValidationError",
-                         "1 validation error detected: Value at 'tags' failed to satisfy "
-                         "constraint: Member must have length less than or equal to %d",
-                         SESSION_TAGS_MAX);
-    json_t *tags = json_object();
-    /* The AssumeRole question's own keys (external id, session name) hold
-     * for this one too. */
-    struct api_condition conditions[2 * SESSION_TAGS_MAX + 4];
-    struct buf names[SESSION_TAGS_MAX];
-    size_t n = 0, i;
-    for (i = 0; i < assume->condition_count && i < 4; i++)
-        conditions[n++] = assume->conditions[i];
+    json_t *keys = json_object_get(in, "TransitiveTagKeys");
+    *tags_out = *transitive_out = NULL;
+    json_t *tags;
+    int rc = iam_session_transitive_tags(&tags, call->store, call->principal->access_key_id);
+    if (rc < 0)
+        return rc;
+    json_t *transitive = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(tags, k, v) json_array_append_new(transitive, json_string(k));
+
+    size_t i;
     json_t *tag;
-    int rc = 0;
     json_array_foreach(list, i, tag)
     {
         const char *key = json_string_value(json_object_get(tag, "Key"));
-        const char *value = json_string_value(json_object_get(tag, "Value"));
-        const char *k;
-        json_t *ignored;
-        json_object_foreach(tags, k, ignored)
-        {
-            if (strcasecmp(k, key) == 0) {
+        if (has_key(tags, key)) {
+            bool inherited = false;
+            size_t j;
+            json_t *t;
+            json_array_foreach(transitive, j, t) inherited |=
+                strcasecmp(json_string_value(t), key) == 0;
+            if (inherited)
+                rc = api_error(call, ERR_INVALID, "InvalidParameterValue",
+                               "The session tag '%s' was set transitively by the calling "
+                               "session and cannot be changed",
+                               key);
+            else
                 rc = api_error(call, ERR_INVALID, "InvalidParameterValue",
                                "Duplicate tag keys found. Please note that Tag keys are case "
                                "insensitive.");
-                break;
-            }
+            goto fail;
         }
-        if (rc < 0)
-            break;
-        json_object_set_new(tags, key, json_string(value));
-        buf_init(&names[i]);
-        buf_addf(&names[i], "aws:RequestTag/%s", key);
-        conditions[n++] = (struct api_condition){names[i].data, value};
-        conditions[n++] = (struct api_condition){"aws:TagKeys", key};
+        json_object_set_new(tags, key, json_incref(json_object_get(tag, "Value")));
     }
-    size_t made = i;
-    if (rc == 0) {
-        struct api_authz authz = *assume;
-        authz.action = "sts:TagSession";
-        authz.conditions = conditions;
-        authz.condition_count = n;
-        if ((rc = api_authorize_request(call, &authz)) < 0)
-            rc = api_error(call, ERR_DENIED, "AccessDenied",
-                           "User: %s is not authorized to perform: sts:TagSession on resource: "
-                           "%s",
-                           call->principal->arn, assume->resource);
+    json_array_foreach(keys, i, v)
+    {
+        const char *key = json_string_value(v);
+        bool passed = false;
+        size_t j;
+        json_array_foreach(list, j, tag) passed |=
+            strcasecmp(json_string_value(json_object_get(tag, "Key")), key) == 0;
+        if (!passed) {
+            rc = api_error(call, ERR_INVALID, "InvalidParameterValue",
+                           "The transitive tag key '%s' is not one of the session's tags", key);
+            goto fail;
+        }
+        json_array_append(transitive, v);
     }
-    for (i = 0; i < made && i < SESSION_TAGS_MAX; i++)
-        buf_release(&names[i]);
-    if (rc < 0) {
+    if (json_object_size(tags) == 0)
+        goto done;
+    if (json_object_size(tags) > SESSION_TAGS_MAX) {
+        rc = api_error(call, ERR_LIMIT, "ValidationError",
+                       "1 validation error detected: Value at 'tags' failed to satisfy "
+                       "constraint: Member must have length less than or equal to %d",
+                       SESSION_TAGS_MAX);
+        goto fail;
+    }
+
+    /* The AssumeRole question's own keys (external id, session name) hold
+     * for this one too. */
+    struct api_condition conditions[2 * SESSION_TAGS_MAX + 4];
+    char *names[SESSION_TAGS_MAX];
+    size_t n = 0, made = 0;
+    for (i = 0; i < assume->condition_count && i < 4; i++)
+        conditions[n++] = assume->conditions[i];
+    json_object_foreach(tags, k, v)
+    {
+        names[made] = xasprintf("aws:RequestTag/%s", k);
+        conditions[n++] = (struct api_condition){names[made++], json_string_value(v)};
+        conditions[n++] = (struct api_condition){"aws:TagKeys", k};
+    }
+    struct api_authz authz = *assume;
+    authz.action = "sts:TagSession";
+    authz.conditions = conditions;
+    authz.condition_count = n;
+    if ((rc = api_authorize_request(call, &authz)) < 0)
+        rc = api_error(call, ERR_DENIED, "AccessDenied",
+                       "User: %s is not authorized to perform: sts:TagSession on resource: %s",
+                       call->principal->arn, assume->resource);
+    for (i = 0; i < made; i++)
+        free(names[i]);
+    if (rc < 0)
+        goto fail;
+done:
+    if (json_object_size(tags) == 0) {
         json_decref(tags);
-        return rc;
+        json_decref(transitive);
+        return 0;
     }
-    *out = tags;
+    *tags_out = tags;
+    *transitive_out = transitive;
     return 0;
+fail:
+    json_decref(tags);
+    json_decref(transitive);
+    return rc;
 }
 
 /*
@@ -198,8 +249,8 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
     const char *role_name;
     /* Narrowing a session is a security promise: until session policies and
      * tags are applied, a call asking for them is refused, never widened. */
-    static const char *const unsupported[] = {"TransitiveTagKeys", "SourceIdentity",
-                                              "ProvidedContexts", "SerialNumber", "TokenCode"};
+    static const char *const unsupported[] = {"SourceIdentity", "ProvidedContexts", "SerialNumber",
+                                              "TokenCode"};
     for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
         if (json_object_get(in, unsupported[i]))
             return api_error(call, ERR_UNSUPPORTED, "NotImplemented",
@@ -239,8 +290,8 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
         iam_role_trust_release(&trust);
         return assume_denied(call, role_arn);
     }
-    json_t *tags = NULL;
-    if ((rc = session_tags_authorize(&tags, call, in, &authz)) < 0) {
+    json_t *tags = NULL, *transitive = NULL;
+    if ((rc = session_tags_authorize(&tags, &transitive, call, in, &authz)) < 0) {
         iam_role_trust_release(&trust);
         return rc;
     }
@@ -253,6 +304,7 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
         json_is_integer(duration) ? json_integer_value(duration) : SESSION_DEFAULT_SECONDS;
     if (call->principal->type == PRINCIPAL_ASSUMED_ROLE && seconds > SESSION_CHAINED_MAX) {
         json_decref(tags);
+        json_decref(transitive);
         buf_release(&stored_name);
         return api_error(call, ERR_INVALID, "ValidationError",
                          "The requested DurationSeconds exceeds the 1 hour session limit for "
@@ -260,6 +312,7 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
     }
     if (seconds < SESSION_MIN_SECONDS || seconds > max) {
         json_decref(tags);
+        json_decref(transitive);
         buf_release(&stored_name);
         return api_error(call, ERR_INVALID, "ValidationError",
                          "The requested DurationSeconds exceeds the MaxSessionDuration set for "
@@ -270,6 +323,8 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
     int packed_percent = 0;
     if ((rc = session_policies_get(&session_policies, &packed_percent, call, in)) < 0) {
         json_decref(tags);
+        json_decref(transitive);
+        json_decref(transitive);
         buf_release(&stored_name);
         return rc;
     }
@@ -281,11 +336,13 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
         .expires_ms = call->now_ms + (int64_t)seconds * 1000,
         .session_policies = session_policies,
         .session_tags = tags,
+        .transitive_tag_keys = transitive,
     };
     rc = iam_session_create(&cred, call->store, &spec);
     buf_release(&stored_name);
     json_decref(session_policies);
     json_decref(tags);
+    json_decref(transitive);
     if (rc < 0)
         return rc;
     *out = json_pack("{s:{s:s, s:s, s:s, s:I}, s:{s:s, s:s}}", "Credentials", "AccessKeyId",
