@@ -34,6 +34,8 @@ struct principal_policies {
     char **tag_keys;
     char **tag_values;
     size_t tag_count;
+    /* aws:SourceIdentity of a role session, NULL when it has none. */
+    char *source_identity;
 };
 
 #define CACHE_SLOTS 128
@@ -63,6 +65,7 @@ static void policies_unref(struct principal_policies *pp)
     }
     free(pp->tag_keys);
     free(pp->tag_values);
+    free(pp->source_identity);
     policy_free(pp->boundary);
     free(pp);
 }
@@ -151,6 +154,11 @@ static int build_policies(struct principal_policies **out, const struct principa
         pp->tag_count++;
     }
     json_decref(tags);
+    if ((rc = iam_session_source_identity(&pp->source_identity, authz_store,
+                                          principal->access_key_id)) < 0) {
+        policies_unref(pp);
+        return rc;
+    }
     *out = pp;
     return 0;
 }
@@ -273,6 +281,8 @@ static int authorize(struct api_call *call, const struct api_authz *req)
     policy_context_add(&context, "aws:MultiFactorAuthPresent", "false");
     for (size_t i = 0; pp && i < pp->tag_count; i++)
         policy_context_add(&context, pp->tag_keys[i], pp->tag_values[i]);
+    if (pp && pp->source_identity)
+        policy_context_add(&context, "aws:SourceIdentity", pp->source_identity);
     for (size_t i = 0; i < req->condition_count; i++)
         if (policy_context_add(&context, req->conditions[i].key, req->conditions[i].value) < 0) {
             rc = deny(call, req, NULL);

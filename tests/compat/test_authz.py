@@ -356,6 +356,47 @@ class TestRoleSessions(AuthzCase):
                                  TransitiveTagKeys=["nope"])
         self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValue")
 
+    def test_source_identity(self):
+        trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                     "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"]})
+        self.iam.create_role(RoleName="audited", AssumeRolePolicyDocument=trust)
+        self.iam.put_role_policy(RoleName="audited", PolicyName="p", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:SourceIdentity": "alice"}}}))
+        arn = f"arn:aws:iam::{ACCOUNT}:role/audited"
+        resp = self.sts.assume_role(RoleArn=arn, RoleSessionName="s1", SourceIdentity="alice")
+        self.assertEqual(resp["SourceIdentity"], "alice")
+        creds = resp["Credentials"]
+        iam = self.srv.client("iam", access_key=creds["AccessKeyId"],
+                              secret_key=creds["SecretAccessKey"],
+                              session_token=creds["SessionToken"])
+        iam.list_roles()
+        sts = self.srv.client("sts", access_key=creds["AccessKeyId"],
+                              secret_key=creds["SecretAccessKey"],
+                              session_token=creds["SessionToken"])
+        # Kept through chaining, and cannot be changed there.
+        chained = sts.assume_role(RoleArn=arn, RoleSessionName="s2")
+        self.assertEqual(chained["SourceIdentity"], "alice")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            sts.assume_role(RoleArn=arn, RoleSessionName="s3", SourceIdentity="mallory")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ValidationError")
+        # A session without it does not get what the condition guards.
+        plain = self.sts.assume_role(RoleArn=arn, RoleSessionName="s4")["Credentials"]
+        self.assertDenied(self.srv.client("iam", access_key=plain["AccessKeyId"],
+                                          secret_key=plain["SecretAccessKey"],
+                                          session_token=plain["SessionToken"]).list_roles,
+                          "iam:ListRoles")
+
+    def test_source_identity_needs_permission(self):
+        self.iam.create_role(RoleName="no-source", AssumeRolePolicyDocument=self.TRUST)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/no-source",
+                                 RoleSessionName="s1", SourceIdentity="bob")
+        err = cm.exception.response["Error"]
+        self.assertEqual(err["Code"], "AccessDenied")
+        self.assertIn("sts:SetSourceIdentity", err["Message"])
+
     def test_tags_need_tag_session_in_the_trust(self):
         self.iam.create_role(RoleName="untaggable", AssumeRolePolicyDocument=self.TRUST)
         with self.assertRaises(botocore.exceptions.ClientError) as cm:

@@ -106,6 +106,8 @@ struct iam_session_spec {
      * that pass on to the sessions this one makes (role chaining). */
     json_t *session_tags;
     json_t *transitive_tag_keys;
+    /* The session's source identity (set once, kept through chaining), or NULL. */
+    const char *source_identity;
 };
 int iam_session_create(struct iam_credential *out, struct store *st,
                        const struct iam_session_spec *spec);
@@ -123,6 +125,9 @@ int iam_session_policies(json_t **out, struct store *st, const char *access_key_
  * with every AssumeRole). Run at start-up.
  */
 int iam_sessions_purge(size_t *count_out, struct store *st, int64_t now_ms);
+
+/* The source identity of a session's key, malloc'd; NULL when none. */
+int iam_session_source_identity(char **out, struct store *st, const char *access_key_id);
 
 /* The tags a session passes on to the sessions it makes, {"key": "value"};
  * empty when none, or when the key is not a session's. */

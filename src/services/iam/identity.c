@@ -445,6 +445,8 @@ int iam_session_create(struct iam_credential *out, struct store *st,
         json_object_set(s, "SessionTags", spec->session_tags);
     if (spec->transitive_tag_keys && json_array_size(spec->transitive_tag_keys))
         json_object_set(s, "TransitiveTagKeys", spec->transitive_tag_keys);
+    if (spec->source_identity)
+        json_object_set_new(s, "SourceIdentity", json_string(spec->source_identity));
     rc = record_insert(st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, key_id, s);
     json_decref(s);
     if (rc == 0)
@@ -470,6 +472,22 @@ static int session_member(json_t **out, struct store *st, const char *access_key
         *out = json_is_array(v) ? json_incref(v) : json_array();
     else
         *out = json_is_object(v) ? json_incref(v) : json_object();
+    json_decref(s);
+    return 0;
+}
+
+int iam_session_source_identity(char **out, struct store *st, const char *access_key_id)
+{
+    *out = NULL;
+    if (strncmp(access_key_id, "ASIA", 4) != 0)
+        return 0;
+    json_t *s;
+    int rc = record_get(&s, NULL, st, NULL, IAM_KIND_SESSION, IAM_SCOPE_GLOBAL, access_key_id);
+    if (rc < 0)
+        return rc;
+    const char *id = json_string_value(json_object_get(s, "SourceIdentity"));
+    if (id)
+        *out = xstrdup(id);
     json_decref(s);
     return 0;
 }

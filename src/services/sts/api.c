@@ -108,6 +108,48 @@ static int session_policies_get(json_t **out, int *packed_percent, struct api_ca
 
 #define SESSION_TAGS_MAX 50
 
+/*
+ * SourceIdentity: set once, by the first AssumeRole of a chain, which needs
+ * sts:SetSourceIdentity from the trust policy; sessions made from that
+ * session keep it and cannot change it. *out is malloc'd, NULL for none.
+ */
+static int source_identity_authorize(char **out, struct api_call *call, json_t *in,
+                                     const struct api_authz *assume)
+{
+    const char *asked = json_string_value(json_object_get(in, "SourceIdentity"));
+    char *inherited = NULL;
+    int rc = iam_session_source_identity(&inherited, call->store, call->principal->access_key_id);
+    if (rc < 0)
+        return rc;
+    *out = NULL;
+    if (inherited) {
+        if (asked && strcmp(asked, inherited) != 0) {
+            free(inherited);
+            return api_error(call, ERR_INVALID, "ValidationError",
+                             "The source identity of the calling session cannot be changed");
+        }
+        *out = inherited;
+        return 0;
+    }
+    if (!asked)
+        return 0;
+    struct api_condition conditions[6] = {{"sts:SourceIdentity", asked}};
+    size_t n = 1;
+    for (size_t i = 0; i < assume->condition_count && i < 4; i++)
+        conditions[n++] = assume->conditions[i];
+    struct api_authz authz = *assume;
+    authz.action = "sts:SetSourceIdentity";
+    authz.conditions = conditions;
+    authz.condition_count = n;
+    if (api_authorize_request(call, &authz) < 0)
+        return api_error(call, ERR_DENIED, "AccessDenied",
+                         "User: %s is not authorized to perform: sts:SetSourceIdentity on "
+                         "resource: %s",
+                         call->principal->arn, assume->resource);
+    *out = xstrdup(asked);
+    return 0;
+}
+
 static bool has_key(json_t *tags, const char *key)
 {
     const char *k;
@@ -249,8 +291,7 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
     const char *role_name;
     /* Narrowing a session is a security promise: until session policies and
      * tags are applied, a call asking for them is refused, never widened. */
-    static const char *const unsupported[] = {"SourceIdentity", "ProvidedContexts", "SerialNumber",
-                                              "TokenCode"};
+    static const char *const unsupported[] = {"ProvidedContexts", "SerialNumber", "TokenCode"};
     for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
         if (json_object_get(in, unsupported[i]))
             return api_error(call, ERR_UNSUPPORTED, "NotImplemented",
@@ -290,8 +331,14 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
         iam_role_trust_release(&trust);
         return assume_denied(call, role_arn);
     }
+    char *source_identity = NULL;
+    if ((rc = source_identity_authorize(&source_identity, call, in, &authz)) < 0) {
+        iam_role_trust_release(&trust);
+        return rc;
+    }
     json_t *tags = NULL, *transitive = NULL;
     if ((rc = session_tags_authorize(&tags, &transitive, call, in, &authz)) < 0) {
+        free(source_identity);
         iam_role_trust_release(&trust);
         return rc;
     }
@@ -305,6 +352,7 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
     if (call->principal->type == PRINCIPAL_ASSUMED_ROLE && seconds > SESSION_CHAINED_MAX) {
         json_decref(tags);
         json_decref(transitive);
+        free(source_identity);
         buf_release(&stored_name);
         return api_error(call, ERR_INVALID, "ValidationError",
                          "The requested DurationSeconds exceeds the 1 hour session limit for "
@@ -313,6 +361,7 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
     if (seconds < SESSION_MIN_SECONDS || seconds > max) {
         json_decref(tags);
         json_decref(transitive);
+        free(source_identity);
         buf_release(&stored_name);
         return api_error(call, ERR_INVALID, "ValidationError",
                          "The requested DurationSeconds exceeds the MaxSessionDuration set for "
@@ -337,14 +386,17 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
         .session_policies = session_policies,
         .session_tags = tags,
         .transitive_tag_keys = transitive,
+        .source_identity = source_identity,
     };
     rc = iam_session_create(&cred, call->store, &spec);
     buf_release(&stored_name);
     json_decref(session_policies);
     json_decref(tags);
     json_decref(transitive);
-    if (rc < 0)
+    if (rc < 0) {
+        free(source_identity);
         return rc;
+    }
     *out = json_pack("{s:{s:s, s:s, s:s, s:I}, s:{s:s, s:s}}", "Credentials", "AccessKeyId",
                      cred.principal.access_key_id, "SecretAccessKey", cred.secret_access_key,
                      "SessionToken", cred.session_token, "Expiration", (json_int_t)cred.expires_ms,
@@ -352,6 +404,9 @@ static int sts_assume_role(struct api_call *call, json_t *in, json_t **out)
                      cred.principal.arn);
     if (session_policies)
         json_object_set_new(*out, "PackedPolicySize", json_integer(packed_percent));
+    if (source_identity)
+        json_object_set_new(*out, "SourceIdentity", json_string(source_identity));
+    free(source_identity);
     return 0;
 }
 
