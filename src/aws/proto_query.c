@@ -581,7 +581,7 @@ int query_protocol_decode(json_t **params_out, const struct model_service *svc,
         *params_out = json_object();
         return 0;
     }
-    struct form_node *root;
+    struct form_node *root = NULL;
     if ((rc = form_tree_build(&root, &f)) < 0) {
         form_release(&f);
         return rc;
