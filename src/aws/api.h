@@ -41,6 +41,9 @@ struct api_call {
     const struct aws_request *http;
     int64_t now_ms;
 
+    /* The operation table entry's ctx (see struct api_operation). */
+    const void *op_ctx;
+
     /* Set by api_error(): the AWS error code and modelled fields. */
     char error_code[128];
     json_t *error_fields;
@@ -60,9 +63,15 @@ struct api_call {
 
 typedef int (*api_handler_fn)(struct api_call *call, json_t *input, json_t **output);
 
+/*
+ * One entry of a service's operation table. `ctx`, when set, reaches the
+ * handler as call->op_ctx, so one handler can serve operations that differ
+ * only in what they act on (AttachUserPolicy / AttachRolePolicy ...).
+ */
 struct api_operation {
     const char *name;
     api_handler_fn handler;
+    const void *ctx;
 };
 
 /* A service implementation: its model name and its handlers. */

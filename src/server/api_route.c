@@ -351,8 +351,8 @@ static void run_operation(struct api_request *r, const struct principal *princip
     /* Decoding and validation come first, so bad input gets the same answer
      * whether or not the operation is implemented yet. */
     const struct api_service *impl = services_find(r->service->name);
-    api_handler_fn handler = services_handler(impl, op->name);
-    if (!handler) {
+    const struct api_operation *entry = services_operation(impl, op->name);
+    if (!entry) {
         char msg[256];
         snprintf(msg, sizeof(msg), "slipway does not implement %s:%s",
                  r->service->signing_name ? r->service->signing_name : r->service->name, op->name);
@@ -374,10 +374,11 @@ static void run_operation(struct api_request *r, const struct principal *princip
         .now_ms = clock_now_ms(),
         .source_ip = r->http->remote_addr,
         .secure_transport = r->http->secure,
+        .op_ctx = entry->ctx,
     };
     json_t *output = NULL;
     err_clear();
-    rc = handler(&call, params, &output);
+    rc = entry->handler(&call, params, &output);
     if (rc == 0 && !call.authorized) {
         log_write(LOG_ERROR, "api", r->http->request_id,
                   "handler for %s:%s returned without authorizing", r->service->name, op->name);

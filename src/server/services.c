@@ -16,7 +16,7 @@ const struct api_service *services_find(const char *name)
     return NULL;
 }
 
-api_handler_fn services_handler(const struct api_service *svc, const char *operation)
+const struct api_operation *services_operation(const struct api_service *svc, const char *operation)
 {
     if (!svc)
         return NULL;
@@ -25,7 +25,7 @@ api_handler_fn services_handler(const struct api_service *svc, const char *opera
         size_t mid = lo + (hi - lo) / 2;
         int c = strcmp(svc->operations[mid].name, operation);
         if (c == 0)
-            return svc->operations[mid].handler;
+            return &svc->operations[mid];
         if (c < 0)
             lo = mid + 1;
         else

@@ -5,7 +5,8 @@
 
 /* The service implementations this binary serves, by model name. */
 const struct api_service *services_find(const char *name);
-/* The handler for an operation, NULL when the service has none. */
-api_handler_fn services_handler(const struct api_service *svc, const char *operation);
+/* The table entry of an operation, NULL when the service has no handler. */
+const struct api_operation *services_operation(const struct api_service *svc,
+                                               const char *operation);
 
 #endif

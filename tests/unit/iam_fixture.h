@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "server/services.h"
 #include "services/iam/iam.h"
 #include "store/store.h"
 
@@ -71,13 +72,14 @@ static inline void iam_fixture_close(struct iam_fixture *f)
 }
 
 /*
- * Runs one operation of `service` as `who` (the admin when NULL); `params`
+ * Runs one operation of `service` as `who`, through its operation table
+ * entry as the server does (the admin when NULL); `params`
  * is JSON text. *out, when not NULL, gets the output (the caller releases
  * it). Returns the handler's result.
  */
 static inline int iam_fixture_call(struct iam_fixture *f, const struct principal *who,
-                                   const char *service, api_handler_fn handler, const char *op,
-                                   const char *params, json_t **out)
+                                   const char *service, const char *op, const char *params,
+                                   json_t **out)
 {
     struct api_call call = {
         .request_id = "test",
@@ -91,13 +93,15 @@ static inline int iam_fixture_call(struct iam_fixture *f, const struct principal
         .source_ip = "127.0.0.1",
     };
     call.op = model_operation_find(call.service, op, strlen(op));
+    const struct api_operation *entry = services_operation(services_find(service), op);
     json_t *in = json_loads(params, 0, NULL);
-    if (!in || !call.op) {
+    if (!in || !call.op || !entry) {
         json_decref(in);
         return err_set(ERR_INVALID, "bad test call %s %s", op, params);
     }
     json_t *result = NULL;
-    int rc = handler(&call, in, &result);
+    call.op_ctx = entry->ctx;
+    int rc = entry->handler(&call, in, &result);
     json_decref(in);
     json_decref(call.error_fields);
     if (out)

@@ -108,9 +108,9 @@ static void test_admin_key(void **state)
 {
     struct fixture *f = *state;
     json_t *out = NULL;
-    assert_int_equal(iam_fixture_call(f->iam, NULL, "iam", iam_create_access_key, "CreateAccessKey",
-                                      "{\"UserName\":\"admin\"}", &out),
-                     0);
+    assert_int_equal(
+        iam_fixture_call(f->iam, NULL, "iam", "CreateAccessKey", "{\"UserName\":\"admin\"}", &out),
+        0);
     json_t *key = json_object_get(out, "AccessKey");
     struct credentials creds = {json_string_value(json_object_get(key, "AccessKeyId")),
                                 json_string_value(json_object_get(key, "SecretAccessKey")), NULL};
@@ -135,8 +135,7 @@ static void test_session_refused_once_expired(void **state)
         "\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":"
         "{\\\"AWS\\\":\\\"arn:aws:iam::000000000000:root\\\"},\\\"Action\\\":"
         "\\\"sts:AssumeRole\\\"}]}\"}";
-    assert_int_equal(
-        iam_fixture_call(f->iam, NULL, "iam", iam_create_role, "CreateRole", trust, NULL), 0);
+    assert_int_equal(iam_fixture_call(f->iam, NULL, "iam", "CreateRole", trust, NULL), 0);
     struct iam_credential session;
     struct iam_session_spec spec = {.account_id = IAM_FIXTURE_ACCOUNT,
                                     .role_name = "short",

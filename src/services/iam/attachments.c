@@ -72,8 +72,10 @@ static int owner_for_change(struct api_call *call, struct store_tx *tx,
     return rc;
 }
 
-static int attach(struct api_call *call, json_t *in, const struct iam_entity_kind *k)
+int iam_attach_policy(struct api_call *call, json_t *in, json_t **out)
 {
+    (void)out;
+    const struct iam_entity_kind *k = call->op_ctx;
     const char *owner = iam_str(in, k->name_field);
     const char *arn = iam_str(in, "PolicyArn");
     int rc = iam_entity_authorize(call, k, owner);
@@ -107,8 +109,10 @@ static int attach(struct api_call *call, json_t *in, const struct iam_entity_kin
     return iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)));
 }
 
-static int detach(struct api_call *call, json_t *in, const struct iam_entity_kind *k)
+int iam_detach_policy(struct api_call *call, json_t *in, json_t **out)
 {
+    (void)out;
+    const struct iam_entity_kind *k = call->op_ctx;
     const char *owner = iam_str(in, k->name_field);
     const char *arn = iam_str(in, "PolicyArn");
     int rc = iam_entity_authorize(call, k, owner);
@@ -144,9 +148,9 @@ static json_t *attached_out(json_t *rec)
     return json_pack("{s:s, s:s}", "PolicyName", iam_policy_name_of(arn), "PolicyArn", arn);
 }
 
-static int list_attached(struct api_call *call, json_t *in, json_t **out,
-                         const struct iam_entity_kind *k)
+int iam_list_attached_policies(struct api_call *call, json_t *in, json_t **out)
 {
+    const struct iam_entity_kind *k = call->op_ctx;
     json_t *result = json_object(), *page;
     int rc =
         iam_entity_page(&page, result, call, in, k, iam_str(in, k->name_field), k->attachment_kind,
@@ -182,57 +186,6 @@ int iam_attached_policies(json_t **out, struct api_call *call, struct store_tx *
     json_decref(records);
     *out = list;
     return 0;
-}
-
-int iam_attach_user_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return attach(call, in, &iam_user_entity);
-}
-
-int iam_detach_user_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return detach(call, in, &iam_user_entity);
-}
-
-int iam_list_attached_user_policies(struct api_call *call, json_t *in, json_t **out)
-{
-    return list_attached(call, in, out, &iam_user_entity);
-}
-
-int iam_attach_group_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return attach(call, in, &iam_group_entity);
-}
-
-int iam_detach_group_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return detach(call, in, &iam_group_entity);
-}
-
-int iam_list_attached_group_policies(struct api_call *call, json_t *in, json_t **out)
-{
-    return list_attached(call, in, out, &iam_group_entity);
-}
-
-int iam_attach_role_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return attach(call, in, &iam_role_entity);
-}
-
-int iam_detach_role_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return detach(call, in, &iam_role_entity);
-}
-
-int iam_list_attached_role_policies(struct api_call *call, json_t *in, json_t **out)
-{
-    return list_attached(call, in, out, &iam_role_entity);
 }
 
 /* ---- ListEntitiesForPolicy ------------------------------------------------------------ */

@@ -30,29 +30,8 @@ int iam_remove_user_from_group(struct api_call *call, json_t *in, json_t **out);
 int iam_list_groups_for_user(struct api_call *call, json_t *in, json_t **out);
 
 /* inline_policies.c */
-int iam_put_user_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_get_user_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_delete_user_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_put_group_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_get_group_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_delete_group_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_put_role_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_get_role_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_delete_role_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_list_user_policies(struct api_call *call, json_t *in, json_t **out);
-int iam_list_group_policies(struct api_call *call, json_t *in, json_t **out);
-int iam_list_role_policies(struct api_call *call, json_t *in, json_t **out);
 
 /* attachments.c */
-int iam_attach_user_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_detach_user_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_attach_group_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_detach_group_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_attach_role_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_detach_role_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_list_attached_user_policies(struct api_call *call, json_t *in, json_t **out);
-int iam_list_attached_group_policies(struct api_call *call, json_t *in, json_t **out);
-int iam_list_attached_role_policies(struct api_call *call, json_t *in, json_t **out);
 int iam_list_entities_for_policy(struct api_call *call, json_t *in, json_t **out);
 
 /* policies.c */
@@ -73,18 +52,6 @@ int iam_put_role_permissions_boundary(struct api_call *call, json_t *in, json_t 
 int iam_delete_role_permissions_boundary(struct api_call *call, json_t *in, json_t **out);
 
 /* tags.c */
-int iam_tag_user(struct api_call *call, json_t *in, json_t **out);
-int iam_untag_user(struct api_call *call, json_t *in, json_t **out);
-int iam_tag_role(struct api_call *call, json_t *in, json_t **out);
-int iam_untag_role(struct api_call *call, json_t *in, json_t **out);
-int iam_tag_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_untag_policy(struct api_call *call, json_t *in, json_t **out);
-int iam_tag_instance_profile(struct api_call *call, json_t *in, json_t **out);
-int iam_untag_instance_profile(struct api_call *call, json_t *in, json_t **out);
-int iam_list_user_tags(struct api_call *call, json_t *in, json_t **out);
-int iam_list_role_tags(struct api_call *call, json_t *in, json_t **out);
-int iam_list_policy_tags(struct api_call *call, json_t *in, json_t **out);
-int iam_list_instance_profile_tags(struct api_call *call, json_t *in, json_t **out);
 
 /* roles.c */
 int iam_create_role(struct api_call *call, json_t *in, json_t **out);
@@ -121,5 +88,19 @@ int iam_get_account_authorization_details(struct api_call *call, json_t *in, jso
 /* simulate.c */
 int iam_simulate_principal_policy(struct api_call *call, json_t *in, json_t **out);
 int iam_simulate_custom_policy(struct api_call *call, json_t *in, json_t **out);
+
+/* Handlers serving one operation per entity kind: call->op_ctx is the
+ * `struct iam_entity_kind` (attachments, inline policies) or the
+ * `enum iam_tag_target` (tags) the operation table names. */
+int iam_attach_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_detach_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_list_attached_policies(struct api_call *call, json_t *in, json_t **out);
+int iam_put_inline_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_get_inline_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_inline_policy(struct api_call *call, json_t *in, json_t **out);
+int iam_list_inline_policies(struct api_call *call, json_t *in, json_t **out);
+int iam_tag(struct api_call *call, json_t *in, json_t **out);
+int iam_untag(struct api_call *call, json_t *in, json_t **out);
+int iam_list_tags(struct api_call *call, json_t *in, json_t **out);
 
 #endif

@@ -441,4 +441,9 @@ static inline int iam_identity_changed_rc(int rc)
     return rc;
 }
 
+/* What a tag operation acts on (tags.c); the operation table's ctx points
+ * into iam_tag_targets. */
+enum iam_tag_target { IAM_TAG_USER, IAM_TAG_ROLE, IAM_TAG_POLICY, IAM_TAG_INSTANCE_PROFILE };
+extern const enum iam_tag_target iam_tag_targets[];
+
 #endif

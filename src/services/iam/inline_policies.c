@@ -38,8 +38,10 @@ static int inline_total(size_t *out, struct api_call *call, struct store_tx *tx,
     return 0;
 }
 
-static int inline_put(struct api_call *call, json_t *in, const struct iam_entity_kind *k)
+int iam_put_inline_policy(struct api_call *call, json_t *in, json_t **out)
 {
+    (void)out;
+    const struct iam_entity_kind *k = call->op_ctx;
     const char *owner = iam_str(in, k->name_field);
     const char *name = iam_str(in, "PolicyName");
     const char *doc = iam_str(in, "PolicyDocument");
@@ -88,9 +90,9 @@ static int inline_get_record(json_t **out, struct api_call *call, struct store_t
     return rc;
 }
 
-static int inline_get(struct api_call *call, json_t *in, json_t **out,
-                      const struct iam_entity_kind *k)
+int iam_get_inline_policy(struct api_call *call, json_t *in, json_t **out)
 {
+    const struct iam_entity_kind *k = call->op_ctx;
     const char *owner = iam_str(in, k->name_field);
     const char *name = iam_str(in, "PolicyName");
     int rc = iam_entity_authorize(call, k, owner);
@@ -107,8 +109,10 @@ static int inline_get(struct api_call *call, json_t *in, json_t **out,
     return rc;
 }
 
-static int inline_delete(struct api_call *call, json_t *in, const struct iam_entity_kind *k)
+int iam_delete_inline_policy(struct api_call *call, json_t *in, json_t **out)
 {
+    (void)out;
+    const struct iam_entity_kind *k = call->op_ctx;
     const char *owner = iam_str(in, k->name_field);
     const char *name = iam_str(in, "PolicyName");
     int rc = iam_entity_authorize(call, k, owner);
@@ -133,9 +137,9 @@ static int inline_delete(struct api_call *call, json_t *in, const struct iam_ent
     return iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)));
 }
 
-static int inline_list(struct api_call *call, json_t *in, json_t **out,
-                       const struct iam_entity_kind *k)
+int iam_list_inline_policies(struct api_call *call, json_t *in, json_t **out)
 {
+    const struct iam_entity_kind *k = call->op_ctx;
     json_t *result = json_object(), *page;
     int rc = iam_entity_page(&page, result, call, in, k, iam_str(in, k->name_field), k->policy_kind,
                              NULL, NULL);
@@ -177,70 +181,4 @@ int iam_inline_policies(json_t **out, struct api_call *call, const struct iam_en
     json_decref(records);
     *out = list;
     return 0;
-}
-
-int iam_put_user_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return inline_put(call, in, &iam_user_entity);
-}
-
-int iam_get_user_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    return inline_get(call, in, out, &iam_user_entity);
-}
-
-int iam_delete_user_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return inline_delete(call, in, &iam_user_entity);
-}
-
-int iam_list_user_policies(struct api_call *call, json_t *in, json_t **out)
-{
-    return inline_list(call, in, out, &iam_user_entity);
-}
-
-int iam_put_group_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return inline_put(call, in, &iam_group_entity);
-}
-
-int iam_get_group_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    return inline_get(call, in, out, &iam_group_entity);
-}
-
-int iam_delete_group_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return inline_delete(call, in, &iam_group_entity);
-}
-
-int iam_list_group_policies(struct api_call *call, json_t *in, json_t **out)
-{
-    return inline_list(call, in, out, &iam_group_entity);
-}
-
-int iam_put_role_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return inline_put(call, in, &iam_role_entity);
-}
-
-int iam_get_role_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    return inline_get(call, in, out, &iam_role_entity);
-}
-
-int iam_delete_role_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return inline_delete(call, in, &iam_role_entity);
-}
-
-int iam_list_role_policies(struct api_call *call, json_t *in, json_t **out)
-{
-    return inline_list(call, in, out, &iam_role_entity);
 }

@@ -11,10 +11,12 @@
  * regardless of case, as in IAM: tagging with "Env" replaces "env".
  */
 
-enum tag_target_type { TAG_USER, TAG_ROLE, TAG_POLICY, TAG_INSTANCE_PROFILE };
+/* The operation tables point at these, to say what a tag call is about. */
+const enum iam_tag_target iam_tag_targets[] = {IAM_TAG_USER, IAM_TAG_ROLE, IAM_TAG_POLICY,
+                                               IAM_TAG_INSTANCE_PROFILE};
 
 struct tag_target {
-    enum tag_target_type type;
+    enum iam_tag_target type;
     const char *kind;
     const char *quota; /* "TagsPerUser" */
     struct buf key;
@@ -22,31 +24,31 @@ struct tag_target {
     int64_t version;
 };
 
-static const char *target_param(enum tag_target_type type)
+static const char *target_param(enum iam_tag_target type)
 {
     switch (type) {
-    case TAG_USER:
+    case IAM_TAG_USER:
         return "UserName";
-    case TAG_ROLE:
+    case IAM_TAG_ROLE:
         return "RoleName";
-    case TAG_POLICY:
+    case IAM_TAG_POLICY:
         return "PolicyArn";
-    case TAG_INSTANCE_PROFILE:
+    case IAM_TAG_INSTANCE_PROFILE:
         return "InstanceProfileName";
     }
     return "";
 }
 
-static int target_authorize(struct api_call *call, enum tag_target_type type, const char *id)
+static int target_authorize(struct api_call *call, enum iam_tag_target type, const char *id)
 {
     switch (type) {
-    case TAG_USER:
+    case IAM_TAG_USER:
         return iam_entity_authorize(call, &iam_user_entity, id);
-    case TAG_ROLE:
+    case IAM_TAG_ROLE:
         return iam_entity_authorize(call, &iam_role_entity, id);
-    case TAG_POLICY:
+    case IAM_TAG_POLICY:
         return iam_authorize(call, id);
-    case TAG_INSTANCE_PROFILE:
+    case IAM_TAG_INSTANCE_PROFILE:
         break;
     }
     return iam_instance_profile_authorize(call, id);
@@ -59,20 +61,21 @@ static void target_release(struct tag_target *t)
 }
 
 static int target_load(struct tag_target *t, struct api_call *call, struct store_tx *tx,
-                       enum tag_target_type type, const char *id)
+                       enum iam_tag_target type, const char *id)
 {
     *t = (struct tag_target){.type = type, .key = BUF_INIT};
     int rc;
     switch (type) {
-    case TAG_USER:
-    case TAG_ROLE: {
-        const struct iam_entity_kind *k = type == TAG_USER ? &iam_user_entity : &iam_role_entity;
+    case IAM_TAG_USER:
+    case IAM_TAG_ROLE: {
+        const struct iam_entity_kind *k =
+            type == IAM_TAG_USER ? &iam_user_entity : &iam_role_entity;
         t->kind = k->kind;
-        t->quota = type == TAG_USER ? "TagsPerUser" : "TagsPerRole";
+        t->quota = type == IAM_TAG_USER ? "TagsPerUser" : "TagsPerRole";
         iam_key(&t->key, id, NULL);
         return iam_entity_get(&t->record, &t->version, call, tx, k, id);
     }
-    case TAG_POLICY:
+    case IAM_TAG_POLICY:
         t->kind = IAM_KIND_POLICY;
         t->quota = "TagsPerPolicy";
         rc = iam_policy_find(&t->record, &t->version, call, tx, id);
@@ -84,7 +87,7 @@ static int target_load(struct tag_target *t, struct api_call *call, struct store
         if (rc == 0)
             iam_key(&t->key, iam_str(t->record, "PolicyName"), NULL);
         return rc;
-    case TAG_INSTANCE_PROFILE:
+    case IAM_TAG_INSTANCE_PROFILE:
         t->kind = IAM_KIND_INSTANCE_PROFILE;
         t->quota = "TagsPerInstanceProfile";
         iam_key(&t->key, id, NULL);
@@ -132,8 +135,10 @@ static int target_write(struct api_call *call, struct store_tx *tx, struct tag_t
                          t->record);
 }
 
-static int tag(struct api_call *call, json_t *in, enum tag_target_type type)
+int iam_tag(struct api_call *call, json_t *in, json_t **out)
 {
+    (void)out;
+    enum iam_tag_target type = *(const enum iam_tag_target *)call->op_ctx;
     const char *id = iam_str(in, target_param(type));
     json_t *tags = json_object_get(in, "Tags");
     int rc = target_authorize(call, type, id);
@@ -166,8 +171,10 @@ static int tag(struct api_call *call, json_t *in, enum tag_target_type type)
     return iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)));
 }
 
-static int untag(struct api_call *call, json_t *in, enum tag_target_type type)
+int iam_untag(struct api_call *call, json_t *in, json_t **out)
 {
+    (void)out;
+    enum iam_tag_target type = *(const enum iam_tag_target *)call->op_ctx;
     const char *id = iam_str(in, target_param(type));
     json_t *keys = json_object_get(in, "TagKeys");
     int rc = target_authorize(call, type, id);
@@ -196,8 +203,9 @@ static int untag(struct api_call *call, json_t *in, enum tag_target_type type)
     return iam_identity_changed_rc(store_tx_commit(TAKE_PTR(tx)));
 }
 
-static int list_tags(struct api_call *call, json_t *in, json_t **out, enum tag_target_type type)
+int iam_list_tags(struct api_call *call, json_t *in, json_t **out)
 {
+    enum iam_tag_target type = *(const enum iam_tag_target *)call->op_ctx;
     const char *id = iam_str(in, target_param(type));
     int rc = target_authorize(call, type, id);
     if (rc < 0)
@@ -223,72 +231,4 @@ static int list_tags(struct api_call *call, json_t *in, json_t **out, enum tag_t
     rc = iam_list_array(out, call, in, items, "Tags");
     json_decref(items);
     return rc;
-}
-
-int iam_tag_user(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return tag(call, in, TAG_USER);
-}
-
-int iam_untag_user(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return untag(call, in, TAG_USER);
-}
-
-int iam_list_user_tags(struct api_call *call, json_t *in, json_t **out)
-{
-    return list_tags(call, in, out, TAG_USER);
-}
-
-int iam_tag_role(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return tag(call, in, TAG_ROLE);
-}
-
-int iam_untag_role(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return untag(call, in, TAG_ROLE);
-}
-
-int iam_list_role_tags(struct api_call *call, json_t *in, json_t **out)
-{
-    return list_tags(call, in, out, TAG_ROLE);
-}
-
-int iam_tag_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return tag(call, in, TAG_POLICY);
-}
-
-int iam_untag_policy(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return untag(call, in, TAG_POLICY);
-}
-
-int iam_list_policy_tags(struct api_call *call, json_t *in, json_t **out)
-{
-    return list_tags(call, in, out, TAG_POLICY);
-}
-
-int iam_tag_instance_profile(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return tag(call, in, TAG_INSTANCE_PROFILE);
-}
-
-int iam_untag_instance_profile(struct api_call *call, json_t *in, json_t **out)
-{
-    (void)out;
-    return untag(call, in, TAG_INSTANCE_PROFILE);
-}
-
-int iam_list_instance_profile_tags(struct api_call *call, json_t *in, json_t **out)
-{
-    return list_tags(call, in, out, TAG_INSTANCE_PROFILE);
 }

@@ -472,10 +472,10 @@ static int sts_get_access_key_info(struct api_call *call, json_t *in, json_t **o
 }
 
 static const struct api_operation sts_operations[] = {
-    {"AssumeRole", sts_assume_role},
-    {"GetAccessKeyInfo", sts_get_access_key_info},
-    {"GetCallerIdentity", sts_get_caller_identity},
-    {"GetSessionToken", sts_get_session_token},
+    {"AssumeRole", sts_assume_role, NULL},
+    {"GetAccessKeyInfo", sts_get_access_key_info, NULL},
+    {"GetCallerIdentity", sts_get_caller_identity, NULL},
+    {"GetSessionToken", sts_get_session_token, NULL},
 };
 
 const struct api_service sts_api_service = {
