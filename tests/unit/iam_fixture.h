@@ -16,8 +16,7 @@
 #include "services/iam/iam.h"
 #include "store/store.h"
 
-#include <ftw.h>
-#include <sys/stat.h>
+#include "store_fixture.h"
 
 #define IAM_FIXTURE_ACCOUNT "000000000000"
 #define IAM_FIXTURE_T0      1700000000000LL
@@ -28,29 +27,20 @@ struct iam_fixture {
     struct principal admin;
 };
 
-static int iam_fixture_remove_entry(const char *path, const struct stat *sb UNUSED, int flag UNUSED,
-                                    struct FTW *ftw UNUSED)
-{
-    return remove(path);
-}
-
 /* Returns 0, or -1 after printing why (cmocka setup convention). */
 static inline int iam_fixture_open(struct iam_fixture **out, const char *name)
 {
     struct iam_fixture *f = xcalloc(1, sizeof(*f));
-    char *tmpl = xasprintf("/tmp/slipway-%s-XXXXXX", name);
-    if (!mkdtemp(tmpl)) {
-        free(tmpl);
+    struct store_fixture sf;
+    if (store_fixture_open(&sf, name, IAM_FIXTURE_T0) < 0) {
         free(f);
         return -1;
     }
-    f->dir = tmpl;
-    clock_set_fake(IAM_FIXTURE_T0);
+    f->dir = sf.dir;
+    f->st = sf.st;
     struct buf credentials = BUF_INIT;
     buf_addf(&credentials, "%s/credentials", f->dir);
-    int rc = store_open(&f->st, f->dir, NULL);
-    if (rc == 0)
-        rc = iam_bootstrap_admin(f->st, IAM_FIXTURE_ACCOUNT, "us-east-1", credentials.data);
+    int rc = iam_bootstrap_admin(f->st, IAM_FIXTURE_ACCOUNT, "us-east-1", credentials.data);
     if (rc == 0)
         rc = iam_admin_principal(&f->admin, f->st, IAM_FIXTURE_ACCOUNT);
     buf_release(&credentials);
@@ -64,11 +54,9 @@ static inline int iam_fixture_open(struct iam_fixture **out, const char *name)
 
 static inline void iam_fixture_close(struct iam_fixture *f)
 {
-    store_free(f->st);
-    nftw(f->dir, iam_fixture_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f->dir);
+    struct store_fixture sf = {.dir = f->dir, .st = f->st};
+    store_fixture_close(&sf);
     free(f);
-    clock_set_fake(0);
 }
 
 /*

@@ -7,38 +7,28 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
-#include <ftw.h>
 #include <setjmp.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
 
 #define T0 1700000000000LL
 
+/* The fields the tests use, f->dir and f->st, come from the fixture. */
 struct fixture {
     char *dir;
     struct store *st;
 };
 
-static int remove_entry(const char *path, const struct stat *sb UNUSED, int flag UNUSED,
-                        struct FTW *ftw UNUSED)
-{
-    return remove(path);
-}
-
 static int setup(void **state)
 {
-    char tmpl[] = "/tmp/slipway-outbox-XXXXXX";
     struct fixture *f = xcalloc(1, sizeof(*f));
-    if (!mkdtemp(tmpl))
+    struct store_fixture sf;
+    if (store_fixture_open(&sf, "outbox", T0) < 0)
         return -1;
-    f->dir = xstrdup(tmpl);
-    clock_set_fake(T0);
-    if (store_open(&f->st, f->dir, NULL) < 0) {
-        fprintf(stderr, "store_open: %s\n", err_msg());
-        return -1;
-    }
+    f->dir = sf.dir;
+    f->st = sf.st;
     *state = f;
     return 0;
 }
@@ -46,11 +36,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    store_free(f->st);
-    nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f->dir);
+    struct store_fixture sf = {.dir = f->dir, .st = f->st};
+    store_fixture_close(&sf);
     free(f);
-    clock_set_fake(0);
     return 0;
 }
 
