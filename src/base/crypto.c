@@ -9,6 +9,7 @@
 
 static EVP_MD *md_sha256;
 static EVP_MD *md_md5;
+static EVP_MD *md_sha1;
 static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
 /* Frees each thread's digest context when the thread ends. */
 static pthread_key_t md_ctx_key;
@@ -24,8 +25,9 @@ static void crypto_fetch(void)
         abort();
     md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
-    if (!md_sha256 || !md_md5) {
-        fprintf(stderr, "fatal: OpenSSL has no SHA256 or MD5\n");
+    md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    if (!md_sha256 || !md_md5 || !md_sha1) {
+        fprintf(stderr, "fatal: OpenSSL has no SHA256, SHA1 or MD5\n");
         abort();
     }
 }
@@ -69,34 +71,53 @@ void md5(uint8_t out[MD5_LEN], const void *data, size_t len)
     digest(md_md5, out, data, len);
 }
 
-/* HMAC (RFC 2104) over the prefetched SHA-256, without per-call fetches. */
-void hmac_sha256(uint8_t out[SHA256_LEN], const void *key, size_t key_len, const void *data,
-                 size_t len)
+void sha1(uint8_t out[SHA1_LEN], const void *data, size_t len)
+{
+    crypto_init();
+    digest(md_sha1, out, data, len);
+}
+
+/* HMAC (RFC 2104) over a prefetched digest with a 64-byte block, without per-call fetches. */
+static void hmac(const EVP_MD *md, size_t md_len, uint8_t *out, const void *key, size_t key_len,
+                 const void *data, size_t len)
 {
     enum { BLOCK = 64 };
     uint8_t k[BLOCK] = {0};
     uint8_t pad[BLOCK];
-    uint8_t inner[SHA256_LEN];
+    uint8_t inner[EVP_MAX_MD_SIZE];
 
     crypto_init();
     if (key_len > BLOCK)
-        sha256(k, key, key_len);
+        digest(md, k, key, key_len);
     else if (key_len)
         memcpy(k, key, key_len);
 
     EVP_MD_CTX *ctx = md_ctx();
     for (int i = 0; i < BLOCK; i++)
         pad[i] = k[i] ^ 0x36;
-    if (!EVP_DigestInit_ex(ctx, md_sha256, NULL) || !EVP_DigestUpdate(ctx, pad, BLOCK) ||
+    if (!EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, pad, BLOCK) ||
         !EVP_DigestUpdate(ctx, data, len) || !EVP_DigestFinal_ex(ctx, inner, NULL))
         abort();
     for (int i = 0; i < BLOCK; i++)
         pad[i] = k[i] ^ 0x5c;
-    if (!EVP_DigestInit_ex(ctx, md_sha256, NULL) || !EVP_DigestUpdate(ctx, pad, BLOCK) ||
-        !EVP_DigestUpdate(ctx, inner, SHA256_LEN) || !EVP_DigestFinal_ex(ctx, out, NULL))
+    if (!EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, pad, BLOCK) ||
+        !EVP_DigestUpdate(ctx, inner, md_len) || !EVP_DigestFinal_ex(ctx, out, NULL))
         abort();
     OPENSSL_cleanse(k, sizeof(k));
     OPENSSL_cleanse(pad, sizeof(pad));
+}
+
+void hmac_sha256(uint8_t out[SHA256_LEN], const void *key, size_t key_len, const void *data,
+                 size_t len)
+{
+    crypto_init();
+    hmac(md_sha256, SHA256_LEN, out, key, key_len, data, len);
+}
+
+void hmac_sha1(uint8_t out[SHA1_LEN], const void *key, size_t key_len, const void *data, size_t len)
+{
+    crypto_init();
+    hmac(md_sha1, SHA1_LEN, out, key, key_len, data, len);
 }
 
 void pbkdf2_sha256(uint8_t *out, size_t out_len, const char *password, const uint8_t *salt,

@@ -12,6 +12,7 @@
 
 #define SHA256_LEN 32
 #define MD5_LEN    16
+#define SHA1_LEN   20
 
 void crypto_init(void);
 
@@ -19,6 +20,10 @@ void sha256(uint8_t out[SHA256_LEN], const void *data, size_t len);
 void hmac_sha256(uint8_t out[SHA256_LEN], const void *key, size_t key_len, const void *data,
                  size_t len);
 void md5(uint8_t out[MD5_LEN], const void *data, size_t len);
+/* SHA-1 and HMAC-SHA1 only for protocols that require them (S3 Signature Version 2). */
+void sha1(uint8_t out[SHA1_LEN], const void *data, size_t len);
+void hmac_sha1(uint8_t out[SHA1_LEN], const void *key, size_t key_len, const void *data,
+               size_t len);
 
 /* PBKDF2-HMAC-SHA256 of `password` (for stored passwords). */
 void pbkdf2_sha256(uint8_t *out, size_t out_len, const char *password, const uint8_t *salt,

@@ -50,6 +50,31 @@ static void test_hmac_rfc4231(void **state)
     assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+/* SHA-1 of "abc" (FIPS 180 example) and RFC 2202 HMAC-SHA1 test cases 1, 2 and 6. */
+static void test_sha1_and_hmac_sha1(void **state)
+{
+    (void)state;
+    uint8_t out[SHA1_LEN];
+    char hex[2 * SHA1_LEN + 1];
+    sha1(out, "abc", 3);
+    hex_encode(hex, out, SHA1_LEN);
+    assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    uint8_t key1[20];
+    memset(key1, 0x0b, sizeof(key1));
+    hmac_sha1(out, key1, sizeof(key1), "Hi There", 8);
+    hex_encode(hex, out, SHA1_LEN);
+    assert_string_equal(hex, "b617318655057264e28bc0b6fb378c8ef146be00");
+    hmac_sha1(out, "Jefe", 4, "what do ya want for nothing?", 28);
+    hex_encode(hex, out, SHA1_LEN);
+    assert_string_equal(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    uint8_t key6[80];
+    memset(key6, 0xaa, sizeof(key6));
+    const char *msg = "Test Using Larger Than Block-Size Key - Hash Key First";
+    hmac_sha1(out, key6, sizeof(key6), msg, strlen(msg));
+    hex_encode(hex, out, SHA1_LEN);
+    assert_string_equal(hex, "aa4ae5e15272d00e95705637ce8a3b55ed402112");
+}
+
 /* RFC 7914 section 11's PBKDF2-HMAC-SHA256 vector. */
 static void test_pbkdf2(void **state)
 {
@@ -115,11 +140,9 @@ static void test_ids(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256_and_md5),
-        cmocka_unit_test(test_hmac_rfc4231),
-        cmocka_unit_test(test_pbkdf2),
-        cmocka_unit_test(test_hex_and_base64),
-        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_sha256_and_md5), cmocka_unit_test(test_hmac_rfc4231),
+        cmocka_unit_test(test_pbkdf2),         cmocka_unit_test(test_sha1_and_hmac_sha1),
+        cmocka_unit_test(test_hex_and_base64), cmocka_unit_test(test_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
