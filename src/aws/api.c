@@ -262,4 +262,8 @@ void api_error_map(struct aws_error *out, const struct api_call *call, int kind,
         if ((call->service->protocol == PROTO_JSON) && g.status < 500)
             out->status = 400;
     }
+    if (call->error_status) {
+        out->status = call->error_status;
+        out->sender = call->error_status < 500;
+    }
 }

@@ -21,6 +21,47 @@
 
 struct store;
 struct blob_store;
+struct blob_writer;
+
+/*
+ * A request body streamed to the blob store instead of memory: the input of
+ * an operation whose payload member is a streaming blob (S3's PutObject and
+ * UploadPart). The server decodes aws-chunked framing, verifies what the
+ * signature covers and hashes the bytes while they arrive; by the time the
+ * handler runs, the body is complete, on disk and synced, but not yet a
+ * blob: the handler commits `writer` (blob_writer_commit, which then costs
+ * a rename, and frees it: set `writer` to NULL) or leaves it, and the
+ * server aborts whatever writer is left.
+ */
+struct api_upload {
+    struct blob_writer *writer;
+    /* Decoded payload bytes (without aws-chunked framing). */
+    uint64_t size;
+    /* SHA-256 of the payload, lower-case hex: the blob's digest. */
+    char digest[65];
+    uint8_t md5[16];
+    /*
+     * The flexible checksum the request named (an x-amz-checksum-* header
+     * or trailer, x-amz-sdk-checksum-algorithm, x-amz-trailer), computed
+     * over the payload: "CRC32", "CRC32C", "CRC64NVME", "SHA1" or "SHA256",
+     * and its value in base64 as S3 writes it; both "" when none was named.
+     * Trailers reach the handler as params, as if they had been headers.
+     */
+    char checksum_algorithm[16];
+    char checksum[64];
+};
+
+/*
+ * A response body served from a file instead of memory (S3's GetObject):
+ * the handler opens the blob, sets `fd` (the call owns it from then on and
+ * the server closes it or hands it to the HTTP layer), the byte range to
+ * send, and leaves the payload member out of its output.
+ */
+struct api_download {
+    int fd; /* -1 when the body is in the output as usual */
+    uint64_t offset;
+    uint64_t length;
+};
 
 /* Allow decisions remembered per call. */
 #define API_DECISIONS_CACHED 8
@@ -44,9 +85,24 @@ struct api_call {
     /* The operation table entry's ctx (see struct api_operation). */
     const void *op_ctx;
 
+    /* The streamed request body, NULL unless the operation streams one. */
+    struct api_upload *upload;
+    /* A streamed response body; fd -1 when none. */
+    struct api_download download;
+
     /* Set by api_error(): the AWS error code and modelled fields. */
     char error_code[128];
     json_t *error_fields;
+    /* A status for the error other than its kind's or its shape's (S3's
+     * 304, 412, 416, 503 ...); 0 for that default. */
+    int error_status;
+    /* A success status other than the operation's (GetObject's 206); 0
+     * for the model's. */
+    int response_status;
+    /* Headers added to the response, success or error, beyond what the
+     * model encodes (S3's Content-Range on a 416, x-amz-delete-marker on a
+     * 404): an object of name -> string, NULL when none. Owned by the call. */
+    json_t *response_headers;
     /* Set by api_authorize(); the dispatcher refuses a handler's success
      * when it never asked, so no operation can skip authorization. */
     bool authorized;

@@ -640,6 +640,25 @@ static long route_match(struct route *route, const struct model_operation *op,
            (trailing_slash ? 0 : 1);
 }
 
+/*
+ * Operations that botocore marks deprecated and whose successors share
+ * their method and URI (S3's PutBucketLifecycle and
+ * PutBucketLifecycleConfiguration both PUT /{Bucket}?lifecycle). The
+ * stripped models drop the deprecated flag, so they are named here: they
+ * lose a tie, since today's clients send the successors' requests.
+ */
+static bool superseded(const struct model_service *svc, const struct model_operation *op)
+{
+    static const char *const s3_superseded[] = {"GetBucketLifecycle", "GetBucketNotification",
+                                                "PutBucketLifecycle", "PutBucketNotification"};
+    if (!svc->endpoint_prefix || strcmp(svc->endpoint_prefix, "s3") != 0)
+        return false;
+    for (size_t i = 0; i < ARRAY_SIZE(s3_superseded); i++)
+        if (strcmp(op->name, s3_superseded[i]) == 0)
+            return true;
+    return false;
+}
+
 int rest_match(const struct model_operation **op_out, const struct model_service *svc,
                const struct aws_request *req)
 {
@@ -652,6 +671,8 @@ int rest_match(const struct model_operation **op_out, const struct model_service
     struct route route;
     for (uint32_t i = 0; i < svc->operation_count; i++) {
         long score = route_match(&route, &svc->operations[i], req, &qp);
+        if (score >= 0)
+            score = score * 2 + (superseded(svc, &svc->operations[i]) ? 0 : 1);
         if (score > best_score) {
             best_score = score;
             best = &svc->operations[i];

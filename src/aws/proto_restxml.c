@@ -698,8 +698,26 @@ static void write_error(struct buf *out, const struct aws_error *err, json_t *fi
     xml_writer_init(&w, out);
     xml_writer_declaration(&w);
     xml_writer_start(&w, "Error");
-    if (fields)
+    if (fields && err->shape) {
         xml_shape_write_members(&w, err->shape, fields);
+    } else if (fields) {
+        /* Fields of an error the model does not describe (S3's
+         * RangeRequested, ActualObjectSize, Condition ...): simple values
+         * under their own names. */
+        const char *name;
+        json_t *v;
+        json_object_foreach(fields, name, v)
+        {
+            char number[32];
+            const char *text = json_string_value(v);
+            if (json_is_integer(v)) {
+                snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+                text = number;
+            }
+            if (text && !is_error_envelope_name(name))
+                xml_writer_element(&w, name, text, strlen(text));
+        }
+    }
     xml_writer_element(&w, "Code", err->code, strlen(err->code));
     if (err->message)
         xml_writer_element(&w, "Message", err->message, strlen(err->message));
@@ -751,11 +769,13 @@ void restxml_encode_error(struct http_response *resp, const struct model_service
     }
     if (rc < 0) {
         /* A field that does not fit its model must not cost the client the
-         * error itself: fall back to code and message. */
+         * error itself: fall back to code and message (and the simple
+         * fields of an error the model does not describe). */
         http_response_release(&staged);
         http_response_init(&staged);
         staged.status = resp->status;
-        write_error(&staged.body, &bare, NULL, request_id);
+        bare.shape = NULL;
+        write_error(&staged.body, &bare, err->shape ? NULL : err->fields, request_id);
     }
     take_staged(resp, &staged);
     http_response_add_header(resp, "Content-Type", xml_content_type);

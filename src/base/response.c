@@ -6,6 +6,8 @@ void http_response_init(struct http_response *resp)
 {
     memset(resp, 0, sizeof(*resp));
     resp->status = 200;
+    resp->body_fd = -1;
+    resp->head_length = -1;
     buf_init(&resp->body);
 }
 
@@ -17,6 +19,8 @@ void http_response_release(struct http_response *resp)
     }
     free(resp->headers);
     buf_release(&resp->body);
+    if (resp->body_fd >= 0)
+        close(resp->body_fd);
     http_response_init(resp);
 }
 
@@ -34,6 +38,16 @@ const char *http_response_header(const struct http_response *resp, const char *n
         if (strcasecmp(resp->headers[i].name, name) == 0)
             return resp->headers[i].value;
     return NULL;
+}
+
+void http_response_set_file(struct http_response *resp, int fd, uint64_t offset, uint64_t length)
+{
+    if (resp->body_fd >= 0)
+        close(resp->body_fd);
+    buf_reset(&resp->body);
+    resp->body_fd = fd;
+    resp->body_offset = offset;
+    resp->body_length = length;
 }
 
 void http_response_set(struct http_response *resp, int status, const char *content_type,

@@ -18,6 +18,20 @@ struct http_response {
     size_t header_count;
     size_t header_alloc;
     struct buf body;
+    /*
+     * A body sent from a file instead of `body`: `body_length` bytes of
+     * `body_fd` from `body_offset`. The response owns the descriptor (-1
+     * when none) and closes it on release unless the server took it.
+     */
+    int body_fd;
+    uint64_t body_offset;
+    uint64_t body_length;
+    /*
+     * The Content-Length to announce for a body that is not sent (a HEAD
+     * request's); -1 for none. Content-Length is otherwise the server's
+     * to write, never a header of the response.
+     */
+    int64_t head_length;
 };
 
 /* Status 200, no headers, empty body. */
@@ -28,6 +42,8 @@ void http_response_release(struct http_response *resp);
 void http_response_add_header(struct http_response *resp, const char *name, const char *value);
 /* The first header named `name` (case-insensitive), or NULL. */
 const char *http_response_header(const struct http_response *resp, const char *name);
+/* Sends `length` bytes of `fd` from `offset` as the body; takes the fd. */
+void http_response_set_file(struct http_response *resp, int fd, uint64_t offset, uint64_t length);
 /* Sets status, Content-Type (when not NULL) and body in one go. */
 void http_response_set(struct http_response *resp, int status, const char *content_type,
                        const char *body, size_t len);

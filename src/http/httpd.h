@@ -18,6 +18,9 @@ struct http_request {
     const char *request_id; /* generated per request */
     const char *remote_addr;
     bool secure; /* arrived over TLS */
+    /* The route's stream state when its begin hook took the body as a
+     * stream (body is then empty); NULL otherwise. */
+    void *stream;
 };
 
 /* Case-insensitive lookup; NULL when absent. */
@@ -30,10 +33,46 @@ const struct header_field *http_request_header(const struct http_request *req, c
 typedef void (*http_handle_fn)(void *ctx, const struct http_request *req,
                                struct http_response *resp);
 
+/*
+ * A request body taken piece by piece as it arrives instead of collected in
+ * memory, for bodies too large to hold (S3 objects up to 5 GB). The
+ * max-body limit and the absolute request deadline do not apply to it; the
+ * idle timeout does.
+ */
+struct http_body_stream {
+    /*
+     * Takes the next piece of the body. A negative return stops the stream:
+     * the rest of the body is read and dropped, and the route's handle
+     * learns of the failure through its own state.
+     */
+    int (*write)(void *state, const void *data, size_t len);
+    /* Frees the state when the request ends, however it ends. */
+    void (*free)(void *state);
+    void *state;
+};
+
+enum http_begin_result {
+    HTTP_BODY_BUFFERED, /* collect the body in memory, then call handle */
+    HTTP_BODY_STREAMED, /* feed the body to the stream, then call handle */
+    HTTP_ANSWERED,      /* the response is filled in; the body is not read */
+};
+
+/*
+ * Sees a request when its headers have arrived and before any of its body
+ * (req->body is empty): it may answer at once (a request that fails
+ * authentication, so a large body is never read), or take the body as a
+ * stream by filling `stream`.
+ */
+typedef enum http_begin_result (*http_begin_fn)(void *ctx, const struct http_request *req,
+                                                struct http_body_stream *stream,
+                                                struct http_response *resp);
+
 struct http_route {
     const char *prefix;
     http_handle_fn handle;
     void *ctx;
+    /* NULL: every body is collected in memory. */
+    http_begin_fn begin;
 };
 
 struct httpd_config {

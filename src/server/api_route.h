@@ -4,6 +4,7 @@
 #include "http/httpd.h"
 
 struct store;
+struct blob_store;
 
 /*
  * The AWS API route: every request that is not for /_slipway/ or git.
@@ -12,11 +13,19 @@ struct store;
  */
 struct api_route {
     struct store *store;
+    struct blob_store *blobs;
+    /* Hosts "<bucket>.<s3_domain>" address S3 buckets virtual-host style;
+     * NULL or "" for path style only. */
+    const char *s3_domain;
     const char *default_account_id;
     const char *default_region;
     bool auth_open;
 };
 
+/* The route's begin hook: authenticates S3 uploads before their bodies
+ * arrive and streams those bodies into the blob store. */
+enum http_begin_result api_route_begin(void *ctx, const struct http_request *req,
+                                       struct http_body_stream *stream, struct http_response *resp);
 void api_route_handle(void *ctx, const struct http_request *req, struct http_response *resp);
 
 #endif

@@ -43,7 +43,11 @@ static const struct config_option options[] = {
      "largest request line plus headers accepted"},
     {"timeout", OPT_UINT, FIELD(timeout_seconds), "60", "SECONDS", "idle connection timeout"},
     {"request-timeout", OPT_UINT, FIELD(request_seconds), "300", "SECONDS",
-     "longest a request may take to arrive in full"},
+     "longest a request may take to arrive in full (a streamed S3 upload is bounded by the "
+     "idle timeout instead)"},
+    {"s3-domain", OPT_STRING, FIELD(s3_domain), "localhost", "DOMAIN",
+     "S3 virtual-host addressing: a request to BUCKET.DOMAIN addresses BUCKET (\"\" for path "
+     "style only)"},
 };
 
 static int set_option(struct server_config *cfg, const struct config_option *o, const char *value)

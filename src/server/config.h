@@ -24,6 +24,7 @@ struct server_config {
     size_t max_header_bytes;
     unsigned timeout_seconds;
     unsigned request_seconds;
+    char *s3_domain; /* "<bucket>.<s3_domain>" hosts address buckets */
 };
 
 /* Fills defaults. */

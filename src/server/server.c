@@ -14,11 +14,46 @@
 #include "http/httpd.h"
 #include "server/api_route.h"
 #include "server/authorizer.h"
+#include "runtime/scheduler.h"
 #include "services/iam/iam.h"
+#include "services/logs/logs.h"
+#include "services/s3/s3.h"
+#include "store/blob.h"
 #include "store/store.h"
 
 /* How long a stop waits for requests in flight. */
 #define SHUTDOWN_GRACE_MS 10000
+
+/* How often the housekeeping tasks run. */
+#define RECLAIM_EVERY_MS   (15 * 1000)
+#define RETENTION_EVERY_MS (60 * 1000)
+#define LIFECYCLE_EVERY_MS (60 * 1000)
+#define BLOB_GC_EVERY_MS   (60 * 1000)
+
+/* scheduler_task_fn: requeues jobs whose workers stopped renewing. */
+static int reclaim_task(void *ctx, int64_t now_ms)
+{
+    (void)now_ms;
+    size_t count;
+    return store_job_reclaim(&count, ctx, NULL);
+}
+
+static int start_scheduler(struct scheduler **out, struct store *store, struct s3_context *s3)
+{
+    struct scheduler *sched;
+    scheduler_new(&sched);
+    scheduler_add(sched, "job-reclaim", RECLAIM_EVERY_MS, true, reclaim_task, store);
+    scheduler_add(sched, "logs-retention", RETENTION_EVERY_MS, true, logs_retention_task, store);
+    scheduler_add(sched, "s3-lifecycle", LIFECYCLE_EVERY_MS, true, s3_lifecycle_task, s3);
+    scheduler_add(sched, "s3-blob-gc", BLOB_GC_EVERY_MS, true, s3_blob_gc_task, s3);
+    int rc = scheduler_start(sched);
+    if (rc < 0) {
+        scheduler_free(sched);
+        return rc;
+    }
+    *out = sched;
+    return 0;
+}
 
 static void internal_handle(void *ctx, const struct http_request *req, struct http_response *resp)
 {
@@ -93,11 +128,14 @@ int server_run(const struct server_config *cfg)
     signal(SIGPIPE, SIG_IGN);
 
     struct store *store = NULL;
+    struct blob_store *blobs = NULL;
+    struct scheduler *sched = NULL;
     struct httpd *http = NULL;
     int exit_code = 1;
     struct buf path = BUF_INIT;
 
-    if (make_data_dir(cfg->data_dir) < 0 || store_open(&store, cfg->data_dir, NULL) < 0) {
+    if (make_data_dir(cfg->data_dir) < 0 || store_open(&store, cfg->data_dir, NULL) < 0 ||
+        blob_store_open(&blobs, cfg->data_dir) < 0) {
         log_error("server", "%s", err_msg());
         goto done;
     }
@@ -110,19 +148,24 @@ int server_run(const struct server_config *cfg)
     size_t expired = 0;
     if (iam_sessions_purge(&expired, store, clock_now_ms()) < 0)
         log_warn("server", "cannot purge expired sessions: %s", err_msg());
-    size_t reclaimed = 0;
-    if (store_job_reclaim(&reclaimed, store, NULL) < 0)
-        log_warn("server", "cannot reclaim job leases: %s", err_msg());
+
+    struct s3_context s3 = {.store = store, .blobs = blobs};
+    if (start_scheduler(&sched, store, &s3) < 0) {
+        log_error("server", "%s", err_msg());
+        goto done;
+    }
 
     struct api_route api = {
         .store = store,
+        .blobs = blobs,
+        .s3_domain = cfg->s3_domain,
         .default_account_id = cfg->account_id,
         .default_region = cfg->region,
         .auth_open = strcmp(cfg->auth, "open") == 0,
     };
     const struct http_route routes[] = {
-        {"/_slipway/", internal_handle, NULL},
-        {"/", api_route_handle, &api},
+        {"/_slipway/", internal_handle, NULL, NULL},
+        {"/", api_route_handle, &api, api_route_begin},
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     struct httpd_config hcfg = {
@@ -169,8 +212,10 @@ int server_run(const struct server_config *cfg)
     exit_code = 0;
 done:
     httpd_stop(http, 0);
+    scheduler_free(sched);
     if (store)
         authorizer_shutdown();
+    blob_store_free(blobs);
     store_free(store);
     buf_release(&path);
     if (exit_code == 0)

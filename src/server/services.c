@@ -1,10 +1,14 @@
 #include "base/common.h"
 #include "server/services.h"
 #include "services/iam/iam.h"
+#include "services/logs/logs.h"
+#include "services/s3/s3.h"
 #include "services/sts/sts.h"
 
 static const struct api_service *const services[] = {
     &iam_api_service,
+    &logs_api_service,
+    &s3_api_service,
     &sts_api_service,
 };
 

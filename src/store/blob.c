@@ -69,6 +69,8 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t len)
 {
     if (w->failed)
         return err_set(ERR_INVALID, "blob writer already failed");
+    if (w->sealed)
+        return err_set(ERR_INVALID, "blob writer is sealed");
     if (len > BLOB_SIZE_MAX - w->size) {
         w->failed = true;
         return err_set(ERR_LIMIT, "blob is larger than %llu bytes", BLOB_SIZE_MAX);
@@ -88,8 +90,34 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t len)
 static void writer_discard(struct blob_writer *w)
 {
     uint8_t ignored[SHA256_LEN];
-    sha256_end(w->sha, ignored);
+    if (w->sha)
+        sha256_end(w->sha, ignored);
     w->store->backend->writer_abort(w);
+}
+
+uint64_t blob_writer_size(const struct blob_writer *w)
+{
+    return w->size;
+}
+
+int blob_writer_seal(char digest_out[BLOB_DIGEST_LEN + 1], struct blob_writer *w)
+{
+    uint8_t raw[SHA256_LEN];
+    if (w->failed)
+        return err_set(ERR_INVALID, "blob writer failed earlier; nothing stored");
+    if (!w->sealed) {
+        sha256_end(w->sha, raw);
+        w->sha = NULL;
+        hex_encode(w->digest, raw, sizeof(raw));
+        w->sealed = true;
+        int r = w->store->backend->writer_sync(w);
+        if (r < 0) {
+            w->failed = true;
+            return r;
+        }
+    }
+    memcpy(digest_out, w->digest, sizeof(w->digest));
+    return 0;
 }
 
 int blob_writer_commit(char digest_out[BLOB_DIGEST_LEN + 1], struct blob_writer *w,
@@ -107,9 +135,13 @@ int blob_writer_commit(char digest_out[BLOB_DIGEST_LEN + 1], struct blob_writer 
         writer_discard(w);
         return err_set(ERR_INVALID, "blob writer failed earlier; nothing stored");
     }
-    sha256_end(w->sha, raw);
-    w->sha = NULL;
-    hex_encode(digest, raw, sizeof(raw));
+    if (w->sealed) {
+        memcpy(digest, w->digest, sizeof(digest));
+    } else {
+        sha256_end(w->sha, raw);
+        w->sha = NULL;
+        hex_encode(digest, raw, sizeof(raw));
+    }
     if (expected_digest && strcmp(digest, expected_digest) != 0) {
         w->store->backend->writer_abort(w);
         return err_set(ERR_INVALID, "blob content hashes to '%s', not '%s'", digest,

@@ -59,6 +59,17 @@ int blob_writer_write(struct blob_writer *w, const void *data, size_t len);
  */
 int blob_writer_commit(char digest_out[BLOB_DIGEST_LEN + 1], struct blob_writer *w,
                        const char *expected_digest);
+/*
+ * Ends writing: computes the digest (written to digest_out) and flushes the
+ * bytes to stable storage, so that the commit that may follow costs only a
+ * rename. A caller that must know the digest, or wants the slow flush done,
+ * before it decides to commit (S3 records an object in a transaction right
+ * after) seals first. No writes are taken afterwards.
+ */
+int blob_writer_seal(char digest_out[BLOB_DIGEST_LEN + 1], struct blob_writer *w);
+/* Bytes written so far. */
+uint64_t blob_writer_size(const struct blob_writer *w);
+
 /* Discards the written bytes and frees `w`. Accepts NULL. */
 void blob_writer_abort(struct blob_writer *w);
 

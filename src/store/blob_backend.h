@@ -25,6 +25,10 @@ struct blob_writer {
     uint64_t size;
     /* A write failed; the bytes are incomplete and must not be stored. */
     bool failed;
+    /* blob_writer_seal() ran: `digest` holds the bytes' digest, no more
+     * writes are taken and `sha` is gone. */
+    bool sealed;
+    char digest[BLOB_DIGEST_LEN + 1];
 };
 
 struct blob_backend {
@@ -33,6 +37,8 @@ struct blob_backend {
     /* Allocates the writer; blob.c fills in the common part. */
     int (*writer_begin)(struct blob_writer **out, struct blob_store *bs);
     int (*writer_write)(struct blob_writer *w, const void *data, size_t len);
+    /* Flushes the written bytes to stable storage (before commit). */
+    int (*writer_sync)(struct blob_writer *w);
     /* Stores the bytes as `digest` (validated) and frees w, always. */
     int (*writer_commit)(struct blob_writer *w, const char *digest);
     /* Discards and frees w. */

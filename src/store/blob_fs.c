@@ -161,6 +161,15 @@ static int fs_writer_write(struct blob_writer *base, const void *data, size_t le
     return 0;
 }
 
+static int fs_writer_sync(struct blob_writer *base)
+{
+    struct fs_blob_writer *w = (struct fs_blob_writer *)base;
+    if (fdatasync(w->fd) < 0)
+        return err_set_errno(ERR_IO, "cannot sync blob '%s/tmp/%s'", fs_of(w->base.store)->root,
+                             w->tmp_name);
+    return 0;
+}
+
 static void fs_writer_abort(struct blob_writer *base)
 {
     struct fs_blob_writer *w = (struct fs_blob_writer *)base;
@@ -275,6 +284,7 @@ static const struct blob_backend fs_backend = {
     .free = fs_free,
     .writer_begin = fs_writer_begin,
     .writer_write = fs_writer_write,
+    .writer_sync = fs_writer_sync,
     .writer_commit = fs_writer_commit,
     .writer_abort = fs_writer_abort,
     .open_fd = fs_open_fd,

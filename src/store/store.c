@@ -498,3 +498,238 @@ int store_outbox_purge(size_t *count_out, struct store *s, struct store_tx *tx, 
         return r;
     return s->backend->outbox_purge(count_out, s, tx, before_ms);
 }
+
+/* --- Log events -------------------------------------------------------- */
+
+#define LOG_RETENTION_DAYS_MAX 36500
+
+static int check_log_names(const struct store *s, const struct store_tx *tx, const char *scope,
+                           const char *group, const char *stream)
+{
+    int r;
+    if ((r = check_tx(s, tx)) < 0 || (r = check_text("log scope", scope, STORE_SCOPE_MAX)) < 0 ||
+        (r = check_text("log group name", group, STORE_LOG_NAME_MAX)) < 0)
+        return r;
+    if (stream && (r = check_text("log stream name", stream, STORE_LOG_NAME_MAX)) < 0)
+        return r;
+    return 0;
+}
+
+int store_log_group_create(struct store *s, struct store_tx *tx, const char *scope,
+                           const char *group)
+{
+    int r;
+    if ((r = check_log_names(s, tx, scope, group, NULL)) < 0)
+        return r;
+    return s->backend->log_group_create(s, tx, scope, group, clock_now_ms());
+}
+
+int store_log_group_get(struct store_log_group *out, struct store *s, struct store_tx *tx,
+                        const char *scope, const char *group)
+{
+    int r;
+    if ((r = check_log_names(s, tx, scope, group, NULL)) < 0)
+        return r;
+    return s->backend->log_group_get(out, s, tx, scope, group);
+}
+
+void store_log_group_page_release(struct store_log_group_page *page)
+{
+    if (!page)
+        return;
+    for (size_t i = 0; i < page->len; i++)
+        free(page->items[i].name);
+    free(page->items);
+    *page = (struct store_log_group_page){0};
+}
+
+int store_log_group_list(struct store_log_group_page *out, struct store *s, struct store_tx *tx,
+                         const char *scope, const char *prefix, const char *after, size_t limit)
+{
+    int r;
+    if ((r = check_tx(s, tx)) < 0 || (r = check_text("log scope", scope, STORE_SCOPE_MAX)) < 0 ||
+        (r = check_optional_text("log group prefix", prefix, STORE_LOG_NAME_MAX)) < 0 ||
+        (r = check_optional_text("log group cursor", after, STORE_LOG_NAME_MAX)) < 0)
+        return r;
+    if (limit == 0 || limit > STORE_LIST_MAX)
+        limit = STORE_LIST_MAX;
+    return s->backend->log_group_list(out, s, tx, scope, prefix && *prefix ? prefix : NULL,
+                                      after && *after ? after : NULL, limit);
+}
+
+int store_log_group_set_retention(struct store *s, struct store_tx *tx, const char *scope,
+                                  const char *group, int days)
+{
+    int r;
+    if ((r = check_log_names(s, tx, scope, group, NULL)) < 0)
+        return r;
+    if (days < 0 || days > LOG_RETENTION_DAYS_MAX)
+        return err_set(ERR_INVALID, "retention of %d days is not within 0..%d", days,
+                       LOG_RETENTION_DAYS_MAX);
+    return s->backend->log_group_set_retention(s, tx, scope, group, days);
+}
+
+int store_log_group_delete(struct store *s, struct store_tx *tx, const char *scope,
+                           const char *group)
+{
+    int r;
+    if ((r = check_log_names(s, tx, scope, group, NULL)) < 0)
+        return r;
+    return s->backend->log_group_delete(s, tx, scope, group);
+}
+
+void store_log_stream_release(struct store_log_stream *stream)
+{
+    if (!stream)
+        return;
+    free(stream->name);
+    *stream = (struct store_log_stream){0};
+}
+
+void store_log_stream_page_release(struct store_log_stream_page *page)
+{
+    if (!page)
+        return;
+    for (size_t i = 0; i < page->len; i++)
+        store_log_stream_release(&page->items[i]);
+    free(page->items);
+    *page = (struct store_log_stream_page){0};
+}
+
+int store_log_stream_create(struct store *s, struct store_tx *tx, const char *scope,
+                            const char *group, const char *stream)
+{
+    int r;
+    if ((r = check_log_names(s, tx, scope, group, stream ? stream : "")) < 0)
+        return r;
+    return s->backend->log_stream_create(s, tx, scope, group, stream, clock_now_ms());
+}
+
+int store_log_stream_get(struct store_log_stream *out, struct store *s, struct store_tx *tx,
+                         const char *scope, const char *group, const char *stream)
+{
+    int r;
+    if ((r = check_log_names(s, tx, scope, group, stream ? stream : "")) < 0)
+        return r;
+    return s->backend->log_stream_get(out, s, tx, scope, group, stream);
+}
+
+int store_log_stream_delete(struct store *s, struct store_tx *tx, const char *scope,
+                            const char *group, const char *stream)
+{
+    int r;
+    if ((r = check_log_names(s, tx, scope, group, stream ? stream : "")) < 0)
+        return r;
+    return s->backend->log_stream_delete(s, tx, scope, group, stream);
+}
+
+int store_log_stream_list(struct store_log_stream_page *out, struct store *s, struct store_tx *tx,
+                          const struct store_log_stream_query *query)
+{
+    int r;
+    if (!query)
+        return err_set(ERR_INVALID, "no log stream query given");
+    if ((r = check_log_names(s, tx, query->scope, query->group, NULL)) < 0 ||
+        (r = check_optional_text("log stream prefix", query->prefix, STORE_LOG_NAME_MAX)) < 0 ||
+        (r = check_optional_text("log stream cursor", query->after_name, STORE_LOG_NAME_MAX)) < 0)
+        return r;
+    if (query->order != STORE_LOG_BY_NAME && query->order != STORE_LOG_BY_LAST_EVENT)
+        return err_set(ERR_INVALID, "log stream order %d is unknown", (int)query->order);
+
+    struct store_log_stream_query q = *query;
+    if (q.prefix && !*q.prefix)
+        q.prefix = NULL;
+    if (q.after_name && !*q.after_name)
+        q.after_name = NULL;
+    if (q.order != STORE_LOG_BY_NAME && q.prefix)
+        return err_set(ERR_INVALID, "a log stream prefix needs the order by name");
+    if (q.limit == 0 || q.limit > STORE_LIST_MAX)
+        q.limit = STORE_LIST_MAX;
+    return s->backend->log_stream_list(out, s, tx, &q);
+}
+
+int store_log_append(int64_t *upload_count_out, struct store *s, struct store_tx *tx,
+                     const char *scope, const char *group, const char *stream,
+                     const struct store_log_input *events, size_t count)
+{
+    int r;
+    if ((r = check_log_names(s, tx, scope, group, stream ? stream : "")) < 0)
+        return r;
+    if (!events || count == 0)
+        return err_set(ERR_INVALID, "no log events to append");
+    if (count > STORE_LOG_BATCH_MAX)
+        return err_set(ERR_LIMIT, "%zu log events are more than %d in one append", count,
+                       STORE_LOG_BATCH_MAX);
+    for (size_t i = 0; i < count; i++) {
+        const struct store_log_input *e = &events[i];
+        if (e->timestamp_ms < 0)
+            return err_set(ERR_INVALID, "log event %zu has a negative timestamp", i);
+        if (!e->message && e->message_len)
+            return err_set(ERR_INVALID, "log event %zu has no message", i);
+        if (e->message_len > STORE_LOG_MESSAGE_MAX)
+            return err_set(ERR_LIMIT, "log event %zu of %zu bytes is larger than %d bytes", i,
+                           e->message_len, STORE_LOG_MESSAGE_MAX);
+        if (e->message_len && !utf8_valid(e->message, e->message_len))
+            return err_set(ERR_INVALID, "log event %zu is not valid UTF-8", i);
+    }
+    return s->backend->log_append(upload_count_out, s, tx, scope, group, stream, events, count,
+                                  clock_now_ms());
+}
+
+void store_log_page_release(struct store_log_page *page)
+{
+    if (!page)
+        return;
+    free(page->items);
+    free(page->text);
+    *page = (struct store_log_page){0};
+}
+
+int store_log_read(struct store_log_page *out, struct store *s, struct store_tx *tx,
+                   const struct store_log_read_query *query)
+{
+    int r;
+    if (!query)
+        return err_set(ERR_INVALID, "no log read given");
+    if ((r = check_log_names(s, tx, query->scope, query->group, query->stream)) < 0 ||
+        (r = check_optional_text("log stream prefix", query->stream_prefix, STORE_LOG_NAME_MAX)) <
+            0)
+        return r;
+    if (query->stream && (query->streams || (query->stream_prefix && *query->stream_prefix)))
+        return err_set(ERR_INVALID, "a stream read takes no stream filter");
+    if (query->streams && query->stream_prefix && *query->stream_prefix)
+        return err_set(ERR_INVALID, "log streams and a stream prefix are mutually exclusive");
+    for (size_t i = 0; query->streams && i < query->stream_count; i++)
+        if ((r = check_text("log stream name", query->streams[i], STORE_LOG_NAME_MAX)) < 0)
+            return r;
+    if (query->start_ms < 0 || query->end_ms < 0)
+        return err_set(ERR_INVALID, "log read time range is negative");
+    if (query->from.timestamp_ms < 0 || query->from.id < 0)
+        return err_set(ERR_INVALID, "log read position is negative");
+    if (query->limit > STORE_LOG_READ_MAX)
+        return err_set(ERR_LIMIT, "a log read of %zu events is more than %d", query->limit,
+                       STORE_LOG_READ_MAX);
+
+    struct store_log_read_query q = *query;
+    if (q.limit == 0)
+        q.limit = STORE_LOG_READ_MAX;
+    if (q.end_ms == 0)
+        q.end_ms = INT64_MAX;
+    if (q.stream_prefix && !*q.stream_prefix)
+        q.stream_prefix = NULL;
+    if (!q.streams)
+        q.stream_count = 0;
+    return s->backend->log_read(out, s, tx, &q);
+}
+
+int store_log_expire(size_t *count_out, struct store *s, struct store_tx *tx, int64_t now_ms,
+                     size_t limit)
+{
+    int r;
+    if ((r = check_tx(s, tx)) < 0)
+        return r;
+    if (limit == 0 || limit > STORE_LOG_BATCH_MAX)
+        return err_set(ERR_INVALID, "expiry batch of %zu is not within 1..%d", limit,
+                       STORE_LOG_BATCH_MAX);
+    return s->backend->log_expire(count_out, s, tx, now_ms, limit);
+}

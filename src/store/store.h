@@ -381,4 +381,225 @@ int store_outbox_mark_delivered(struct store *s, struct store_tx *tx, int64_t se
 /* Deletes events delivered before `before_ms`. */
 int store_outbox_purge(size_t *count_out, struct store *s, struct store_tx *tx, int64_t before_ms);
 
+/* --- Log events -------------------------------------------------------- */
+
+/*
+ * Append-only event logs (CloudWatch Logs' storage). A scope (an account
+ * and region, "000000000000/us-east-1") holds log groups; a group holds
+ * streams; a stream holds events, each a timestamp, an ingestion time and
+ * a message. Events live in a table of their own, indexed by stream and
+ * by group, because one stream may hold millions of them; every append is
+ * one transaction (or joins the caller's) that also updates the counters
+ * of its stream and group.
+ *
+ * Only the event-bearing part of a group is kept here (its retention and
+ * counters); what a service says about a group beyond that (tags, ARNs,
+ * options) is the service's own document, created and deleted in the same
+ * transaction as the group.
+ *
+ * Order and positions. Every event gets a store-wide id, larger than the
+ * id of every event that exists when it is appended. Within a stream or a
+ * group, events are ordered by (timestamp, id): a struct store_log_pos
+ * names a place in that order, and a read continues strictly after it
+ * (forward) or strictly before it (backward). The position {0, 0} lies
+ * before every event.
+ */
+
+#define STORE_LOG_NAME_MAX    2048    /* group and stream names, bytes */
+#define STORE_LOG_MESSAGE_MAX 1048576 /* one message, bytes */
+#define STORE_LOG_BATCH_MAX   10000   /* events per append */
+#define STORE_LOG_READ_MAX    10000   /* events per read */
+/* Bytes counted for each event on top of its message by a read's
+ * max_bytes (CloudWatch Logs counts 26). */
+#define STORE_LOG_EVENT_OVERHEAD 26
+
+struct store_log_pos {
+    int64_t timestamp_ms;
+    int64_t id;
+};
+
+struct store_log_group {
+    int64_t created_ms;
+    /* Days its events are kept; 0 for ever. */
+    int retention_days;
+    /* Message bytes and number of the events it holds. */
+    int64_t stored_bytes;
+    int64_t event_count;
+};
+
+/* ERR_EXISTS when the scope already has a group of that name. */
+int store_log_group_create(struct store *s, struct store_tx *tx, const char *scope,
+                           const char *group);
+int store_log_group_get(struct store_log_group *out, struct store *s, struct store_tx *tx,
+                        const char *scope, const char *group);
+struct store_log_group_entry {
+    char *name;
+    struct store_log_group group;
+};
+
+struct store_log_group_page {
+    /* In name order (bytewise), like documents. */
+    struct store_log_group_entry *items;
+    size_t len;
+    bool more;
+};
+void store_log_group_page_release(struct store_log_group_page *page);
+
+/*
+ * A page of a scope's groups with their counters: names starting with
+ * `prefix` (NULL or "": all), after `after` (NULL: from the start), at most
+ * `limit` (0 or more than STORE_LIST_MAX means STORE_LIST_MAX).
+ */
+int store_log_group_list(struct store_log_group_page *out, struct store *s, struct store_tx *tx,
+                         const char *scope, const char *prefix, const char *after, size_t limit);
+
+/* Sets the days events of a group are kept (1..36500), 0 for ever. */
+int store_log_group_set_retention(struct store *s, struct store_tx *tx, const char *scope,
+                                  const char *group, int days);
+/* Deletes a group with all its streams and events, atomically. */
+int store_log_group_delete(struct store *s, struct store_tx *tx, const char *scope,
+                           const char *group);
+
+struct store_log_stream {
+    char *name;
+    int64_t created_ms;
+    /* Earliest and latest event timestamps and the last ingestion time;
+     * meaningful once event_count or upload_count is non-zero. */
+    int64_t first_event_ms;
+    int64_t last_event_ms;
+    int64_t last_ingestion_ms;
+    int64_t stored_bytes;
+    int64_t event_count;
+    /* Appends so far. */
+    int64_t upload_count;
+};
+void store_log_stream_release(struct store_log_stream *stream);
+
+/* ERR_NOT_FOUND without the group, ERR_EXISTS when the stream exists. */
+int store_log_stream_create(struct store *s, struct store_tx *tx, const char *scope,
+                            const char *group, const char *stream);
+/* ERR_NOT_FOUND when the group or the stream is missing. */
+int store_log_stream_get(struct store_log_stream *out, struct store *s, struct store_tx *tx,
+                         const char *scope, const char *group, const char *stream);
+/* Deletes a stream and its events, atomically. */
+int store_log_stream_delete(struct store *s, struct store_tx *tx, const char *scope,
+                            const char *group, const char *stream);
+
+enum store_log_stream_order {
+    STORE_LOG_BY_NAME,
+    /* By last_event_ms (0 for a stream without events), then name. */
+    STORE_LOG_BY_LAST_EVENT,
+};
+
+struct store_log_stream_query {
+    const char *scope;
+    const char *group;
+    enum store_log_stream_order order;
+    bool descending;
+    /* STORE_LOG_BY_NAME only: names starting with this; NULL or "" for all. */
+    const char *prefix;
+    /* The last stream of the previous page (name and, by last event, its
+     * last_event_ms as listed); NULL to start at the beginning. */
+    const char *after_name;
+    int64_t after_last_event_ms;
+    /* Most streams returned; 0 or more than STORE_LIST_MAX means STORE_LIST_MAX. */
+    size_t limit;
+};
+
+struct store_log_stream_page {
+    struct store_log_stream *items;
+    size_t len;
+    bool more;
+};
+void store_log_stream_page_release(struct store_log_stream_page *page);
+
+/* ERR_NOT_FOUND without the group. */
+int store_log_stream_list(struct store_log_stream_page *out, struct store *s, struct store_tx *tx,
+                          const struct store_log_stream_query *query);
+
+struct store_log_input {
+    int64_t timestamp_ms; /* >= 0 */
+    const char *message;  /* valid UTF-8, at most STORE_LOG_MESSAGE_MAX bytes */
+    size_t message_len;
+};
+
+/*
+ * Appends `count` events (1..STORE_LOG_BATCH_MAX) to a stream, ingested
+ * now, in one transaction with the update of the stream's and group's
+ * counters. *upload_count_out (may be NULL) is the stream's upload count
+ * after this append. ERR_NOT_FOUND when the group or stream is missing.
+ */
+int store_log_append(int64_t *upload_count_out, struct store *s, struct store_tx *tx,
+                     const char *scope, const char *group, const char *stream,
+                     const struct store_log_input *events, size_t count);
+
+struct store_log_event {
+    int64_t id;
+    int64_t timestamp_ms;
+    int64_t ingested_ms;
+    /* The stream's name (group reads); points into the page. */
+    const char *stream;
+    /* Points into the page; NUL-terminated (not counted in message_len). */
+    const char *message;
+    size_t message_len;
+};
+
+/* Decides whether a read keeps an event; called in read order. */
+typedef bool (*store_log_filter_fn)(void *ctx, const char *message, size_t len);
+
+struct store_log_read_query {
+    const char *scope;
+    const char *group;
+    /* One stream, or NULL to read the whole group in (timestamp, id) order. */
+    const char *stream;
+    /* Group reads only: keep events of these streams (NULL: any) ... */
+    const char *const *streams;
+    size_t stream_count;
+    /* ... or of streams whose names start with this (NULL or "": any). */
+    const char *stream_prefix;
+    /* Events with start_ms <= timestamp < end_ms; end_ms 0 for no bound. */
+    int64_t start_ms;
+    int64_t end_ms;
+    /* Continue strictly after (forward) or before (backward) this position. */
+    struct store_log_pos from;
+    bool backward;
+    /* Most events kept, 1..STORE_LOG_READ_MAX (0 means the maximum). */
+    size_t limit;
+    /* Most bytes kept, each event counting message_len +
+     * STORE_LOG_EVENT_OVERHEAD; 0 for no bound. The first event is always kept. */
+    size_t max_bytes;
+    /* Most events examined (kept or not); 0 for no bound. */
+    size_t scan_max;
+    /* NULL keeps every event. */
+    store_log_filter_fn filter;
+    void *filter_ctx;
+};
+
+struct store_log_page {
+    /* Ascending (timestamp, id) order, also for backward reads. */
+    struct store_log_event *items;
+    size_t len;
+    /* The read stopped (at a limit) before the end of its range. */
+    bool more;
+    /* The last position examined, in the read's direction: where to continue
+     * from; `from` unchanged when nothing was examined. */
+    struct store_log_pos last;
+    /* Storage of the strings the items point to. */
+    char *text;
+};
+void store_log_page_release(struct store_log_page *page);
+
+/* ERR_NOT_FOUND when the group (or the stream of a stream read) is missing. */
+int store_log_read(struct store_log_page *out, struct store *s, struct store_tx *tx,
+                   const struct store_log_read_query *query);
+
+/*
+ * Deletes events older than their group's retention (timestamp earlier
+ * than now_ms minus the retention), at most `limit` (1..STORE_LOG_BATCH_MAX),
+ * the oldest of each group first, and updates the counters; *count_out is
+ * how many went. Call again while it returns `limit`.
+ */
+int store_log_expire(size_t *count_out, struct store *s, struct store_tx *tx, int64_t now_ms,
+                     size_t limit);
+
 #endif

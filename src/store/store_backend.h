@@ -89,6 +89,36 @@ struct store_backend {
                         int64_t after_seq, size_t limit);
     int (*outbox_mark_delivered)(struct store *s, struct store_tx *tx, int64_t seq, int64_t now_ms);
     int (*outbox_purge)(size_t *count_out, struct store *s, struct store_tx *tx, int64_t before_ms);
+    int (*log_group_create)(struct store *s, struct store_tx *tx, const char *scope,
+                            const char *group, int64_t now_ms);
+    int (*log_group_get)(struct store_log_group *out, struct store *s, struct store_tx *tx,
+                         const char *scope, const char *group);
+    /* prefix and after NULL when not wanted; limit resolved to 1..STORE_LIST_MAX. */
+    int (*log_group_list)(struct store_log_group_page *out, struct store *s, struct store_tx *tx,
+                          const char *scope, const char *prefix, const char *after, size_t limit);
+    int (*log_group_set_retention)(struct store *s, struct store_tx *tx, const char *scope,
+                                   const char *group, int days);
+    int (*log_group_delete)(struct store *s, struct store_tx *tx, const char *scope,
+                            const char *group);
+    int (*log_stream_create)(struct store *s, struct store_tx *tx, const char *scope,
+                             const char *group, const char *stream, int64_t now_ms);
+    int (*log_stream_get)(struct store_log_stream *out, struct store *s, struct store_tx *tx,
+                          const char *scope, const char *group, const char *stream);
+    int (*log_stream_delete)(struct store *s, struct store_tx *tx, const char *scope,
+                             const char *group, const char *stream);
+    /* query->limit resolved to 1..STORE_LIST_MAX; prefix and after_name NULL
+     * when not wanted (never ""). */
+    int (*log_stream_list)(struct store_log_stream_page *out, struct store *s, struct store_tx *tx,
+                           const struct store_log_stream_query *query);
+    int (*log_append)(int64_t *upload_count_out, struct store *s, struct store_tx *tx,
+                      const char *scope, const char *group, const char *stream,
+                      const struct store_log_input *events, size_t count, int64_t now_ms);
+    /* query->limit resolved to 1..STORE_LOG_READ_MAX, end_ms to INT64_MAX
+     * when unbounded, stream_prefix NULL when not wanted. */
+    int (*log_read)(struct store_log_page *out, struct store *s, struct store_tx *tx,
+                    const struct store_log_read_query *query);
+    int (*log_expire)(size_t *count_out, struct store *s, struct store_tx *tx, int64_t now_ms,
+                      size_t limit);
 };
 
 /* The SQLite backend: `<dir>/state.db`. `dir` exists when this is called. */

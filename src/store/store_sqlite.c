@@ -97,6 +97,51 @@ static const struct migration migrations[] = {
         ");"
         "CREATE INDEX outbox_pending ON outbox (seq) WHERE delivered_ms IS NULL;"
         "CREATE INDEX outbox_delivered ON outbox (delivered_ms) WHERE delivered_ms IS NOT NULL;"},
+    /*
+     * Log events. An event row is small and written 10,000 at a time, so
+     * it carries no foreign keys (a check per row would cost more than the
+     * insert); the backend keeps events, streams and groups consistent by
+     * changing them in one transaction. The two event indexes serve the two
+     * read orders: a stream's events and a group's events, both by
+     * (timestamp, id), the id being the rowid SQLite appends to each index
+     * key. A stream's last_event_ms is 0 until it holds events, so that
+     * ordering by it needs no NULL handling.
+     */
+    {2, "CREATE TABLE log_groups ("
+        "  id INTEGER PRIMARY KEY,"
+        "  scope TEXT NOT NULL,"
+        "  name TEXT NOT NULL,"
+        "  created_ms INTEGER NOT NULL,"
+        "  retention_days INTEGER NOT NULL DEFAULT 0,"
+        "  stored_bytes INTEGER NOT NULL DEFAULT 0,"
+        "  event_count INTEGER NOT NULL DEFAULT 0"
+        ");"
+        "CREATE UNIQUE INDEX log_groups_key ON log_groups (scope, name);"
+        "CREATE INDEX log_groups_retained ON log_groups (id) WHERE retention_days > 0;"
+        "CREATE TABLE log_streams ("
+        "  id INTEGER PRIMARY KEY,"
+        "  group_id INTEGER NOT NULL REFERENCES log_groups (id),"
+        "  name TEXT NOT NULL,"
+        "  created_ms INTEGER NOT NULL,"
+        "  first_event_ms INTEGER NOT NULL DEFAULT 0,"
+        "  last_event_ms INTEGER NOT NULL DEFAULT 0,"
+        "  last_ingestion_ms INTEGER NOT NULL DEFAULT 0,"
+        "  stored_bytes INTEGER NOT NULL DEFAULT 0,"
+        "  event_count INTEGER NOT NULL DEFAULT 0,"
+        "  upload_count INTEGER NOT NULL DEFAULT 0"
+        ");"
+        "CREATE UNIQUE INDEX log_streams_key ON log_streams (group_id, name);"
+        "CREATE INDEX log_streams_last_event ON log_streams (group_id, last_event_ms, name);"
+        "CREATE TABLE log_events ("
+        "  id INTEGER PRIMARY KEY,"
+        "  group_id INTEGER NOT NULL,"
+        "  stream_id INTEGER NOT NULL,"
+        "  ts INTEGER NOT NULL,"
+        "  ingested_ms INTEGER NOT NULL,"
+        "  message TEXT NOT NULL"
+        ");"
+        "CREATE INDEX log_events_stream ON log_events (stream_id, ts);"
+        "CREATE INDEX log_events_group ON log_events (group_id, ts);"},
 };
 
 #define SCHEMA_LATEST ((int)ARRAY_SIZE(migrations))
@@ -149,6 +194,36 @@ enum stmt_id {
     STMT_OUTBOX_STATE,
     STMT_OUTBOX_PURGE,
 
+    STMT_LOG_GROUP_INSERT,
+    STMT_LOG_GROUP_GET,
+    STMT_LOG_GROUPS_FROM,
+    STMT_LOG_GROUPS_AFTER,
+    STMT_LOG_GROUP_SET_RETENTION,
+    STMT_LOG_GROUP_DELETE,
+    STMT_LOG_GROUP_DELETE_EVENTS,
+    STMT_LOG_GROUP_DELETE_STREAMS,
+    STMT_LOG_GROUP_ADD,
+    STMT_LOG_GROUPS_RETAINED,
+    STMT_LOG_STREAM_IDS,
+    STMT_LOG_STREAM_INSERT,
+    STMT_LOG_STREAM_GET,
+    STMT_LOG_STREAM_DELETE,
+    STMT_LOG_STREAM_DELETE_EVENTS,
+    STMT_LOG_STREAM_ADD,
+    STMT_LOG_STREAM_SUBTRACT,
+    STMT_LOG_STREAMS_NAME_FROM,
+    STMT_LOG_STREAMS_NAME_AFTER,
+    STMT_LOG_STREAMS_NAME_DESC,
+    STMT_LOG_STREAMS_LAST_ASC,
+    STMT_LOG_STREAMS_LAST_DESC,
+    STMT_LOG_EVENT_INSERT,
+    STMT_LOG_EVENT_INSERT_MANY,
+    STMT_LOG_EVENTS_STREAM_FWD,
+    STMT_LOG_EVENTS_STREAM_BACK,
+    STMT_LOG_EVENTS_GROUP_FWD,
+    STMT_LOG_EVENTS_GROUP_BACK,
+    STMT_LOG_EVENTS_EXPIRE,
+
     STMT_COUNT_
 };
 
@@ -165,6 +240,29 @@ enum stmt_id {
     " WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after_ms <= ?3" filter        \
     " ORDER BY run_after_ms, id LIMIT 1)"                                                          \
     " RETURNING " JOB_COLUMNS
+
+#define LOG_STREAM_COLUMNS                                                                         \
+    "name, created_ms, first_event_ms, last_event_ms, last_ingestion_ms, stored_bytes,"            \
+    " event_count, upload_count"
+#define LOG_STREAM_LIST(bounds, order)                                                             \
+    "SELECT " LOG_STREAM_COLUMNS " FROM log_streams WHERE group_id = ?1 AND " bounds               \
+    " ORDER BY " order " LIMIT ?4"
+#define LOG_EVENTS_STREAM(bound, order)                                                            \
+    "SELECT id, ts, ingested_ms, message FROM log_events"                                          \
+    " WHERE stream_id = ?1 AND ts >= ?2 AND ts < ?3 AND " bound " ORDER BY " order
+/* CROSS JOIN keeps the events outermost, so the group index gives the order. */
+#define LOG_EVENTS_GROUP(bound, order)                                                             \
+    "SELECT e.id, e.ts, e.ingested_ms, e.message, e.stream_id, s.name"                             \
+    " FROM log_events e CROSS JOIN log_streams s ON s.id = e.stream_id"                            \
+    " WHERE e.group_id = ?1 AND e.ts >= ?2 AND e.ts < ?3 AND " bound " ORDER BY " order
+
+/*
+ * Events are inserted LOG_INSERT_ROWS to a statement: one statement per row
+ * spends about half of an append's time in statement overhead. The text is
+ * built once (log_insert_many_sql()): ?1 group, ?2 stream, ?3 ingestion
+ * time, then (timestamp, message) pairs from ?4 on.
+ */
+#define LOG_INSERT_ROWS 100
 
 static const char *const stmt_sql[STMT_COUNT_] = {
     /* IMMEDIATE takes the write lock at once: a deferred transaction that
@@ -254,6 +352,77 @@ static const char *const stmt_sql[STMT_COUNT_] = {
                          " WHERE seq = ?1 AND delivered_ms IS NULL",
     [STMT_OUTBOX_STATE] = "SELECT delivered_ms FROM outbox WHERE seq = ?1",
     [STMT_OUTBOX_PURGE] = "DELETE FROM outbox WHERE delivered_ms IS NOT NULL AND delivered_ms < ?1",
+
+    [STMT_LOG_GROUP_INSERT] = "INSERT INTO log_groups (scope, name, created_ms) VALUES (?1, ?2, ?3)"
+                              " ON CONFLICT (scope, name) DO NOTHING",
+    [STMT_LOG_GROUP_GET] = "SELECT id, created_ms, retention_days, stored_bytes, event_count"
+                           " FROM log_groups WHERE scope = ?1 AND name = ?2",
+    /* Like documents: the lower bound is the prefix (inclusive) or the
+     * cursor (exclusive), the upper the end of the prefix. */
+    [STMT_LOG_GROUPS_FROM] = "SELECT name, created_ms, retention_days, stored_bytes, event_count"
+                             " FROM log_groups WHERE scope = ?1 AND name >= ?2 AND name < ?3"
+                             " ORDER BY name LIMIT ?4",
+    [STMT_LOG_GROUPS_AFTER] = "SELECT name, created_ms, retention_days, stored_bytes, event_count"
+                              " FROM log_groups WHERE scope = ?1 AND name > ?2 AND name < ?3"
+                              " ORDER BY name LIMIT ?4",
+    [STMT_LOG_GROUP_SET_RETENTION] =
+        "UPDATE log_groups SET retention_days = ?3 WHERE scope = ?1 AND name = ?2",
+    [STMT_LOG_GROUP_DELETE] = "DELETE FROM log_groups WHERE id = ?1",
+    [STMT_LOG_GROUP_DELETE_EVENTS] = "DELETE FROM log_events WHERE group_id = ?1",
+    [STMT_LOG_GROUP_DELETE_STREAMS] = "DELETE FROM log_streams WHERE group_id = ?1",
+    /* ?2 and ?3 are negative when events go. */
+    [STMT_LOG_GROUP_ADD] = "UPDATE log_groups SET stored_bytes = stored_bytes + ?2,"
+                           " event_count = event_count + ?3 WHERE id = ?1",
+    [STMT_LOG_GROUPS_RETAINED] =
+        "SELECT id, retention_days FROM log_groups WHERE retention_days > 0 ORDER BY id",
+    /* No row: no group; a NULL stream id: no stream. */
+    [STMT_LOG_STREAM_IDS] = "SELECT g.id, s.id FROM log_groups g"
+                            " LEFT JOIN log_streams s ON s.group_id = g.id AND s.name = ?3"
+                            " WHERE g.scope = ?1 AND g.name = ?2",
+    [STMT_LOG_STREAM_INSERT] = "INSERT INTO log_streams (group_id, name, created_ms)"
+                               " VALUES (?1, ?2, ?3) ON CONFLICT (group_id, name) DO NOTHING",
+    [STMT_LOG_STREAM_GET] = "SELECT " LOG_STREAM_COLUMNS " FROM log_streams WHERE id = ?1",
+    [STMT_LOG_STREAM_DELETE] =
+        "DELETE FROM log_streams WHERE id = ?1 RETURNING stored_bytes, event_count",
+    [STMT_LOG_STREAM_DELETE_EVENTS] = "DELETE FROM log_events WHERE stream_id = ?1",
+    [STMT_LOG_STREAM_ADD] =
+        "UPDATE log_streams SET"
+        " first_event_ms = CASE WHEN upload_count = 0 THEN ?2 ELSE min(first_event_ms, ?2) END,"
+        " last_event_ms = CASE WHEN upload_count = 0 THEN ?3 ELSE max(last_event_ms, ?3) END,"
+        " last_ingestion_ms = ?4, stored_bytes = stored_bytes + ?5,"
+        " event_count = event_count + ?6, upload_count = upload_count + 1"
+        " WHERE id = ?1 RETURNING upload_count",
+    /* Expiry: leaves the times and the upload count alone. */
+    [STMT_LOG_STREAM_SUBTRACT] = "UPDATE log_streams SET stored_bytes = stored_bytes - ?2,"
+                                 " event_count = event_count - ?3 WHERE id = ?1",
+    /* Pages of streams: see sqlite_log_stream_list(). */
+    [STMT_LOG_STREAMS_NAME_FROM] = LOG_STREAM_LIST("name >= ?2 AND name < ?3", "name"),
+    [STMT_LOG_STREAMS_NAME_AFTER] = LOG_STREAM_LIST("name > ?2 AND name < ?3", "name"),
+    [STMT_LOG_STREAMS_NAME_DESC] = LOG_STREAM_LIST("name >= ?2 AND name < ?3", "name DESC"),
+    [STMT_LOG_STREAMS_LAST_ASC] =
+        LOG_STREAM_LIST("(last_event_ms, name) > (?2, ?3)", "last_event_ms, name"),
+    [STMT_LOG_STREAMS_LAST_DESC] =
+        LOG_STREAM_LIST("(last_event_ms, name) < (?2, ?3)", "last_event_ms DESC, name DESC"),
+    [STMT_LOG_EVENT_INSERT] =
+        "INSERT INTO log_events (group_id, stream_id, ts, ingested_ms, message)"
+        " VALUES (?1, ?2, ?4, ?3, ?5)",
+    [STMT_LOG_EVENT_INSERT_MANY] = NULL, /* log_insert_many_sql() */
+    /* Reads step through an index range until the caller's limits stop
+     * them, so they carry no LIMIT. The range is on timestamps alone, [?2,
+     * ?3), with the position folded into it by sqlite_log_read(); the NOT
+     * term only drops the events at the position's own timestamp that lie
+     * on the wrong side of it. (A row-value bound "(ts, id) > (?, ?)" next
+     * to "ts >= ?" lets SQLite start the range at the wrong one, and every
+     * page would then skip over all the events before it.) */
+    [STMT_LOG_EVENTS_STREAM_FWD] = LOG_EVENTS_STREAM("NOT (ts = ?4 AND id <= ?5)", "ts, id"),
+    [STMT_LOG_EVENTS_STREAM_BACK] =
+        LOG_EVENTS_STREAM("NOT (ts = ?4 AND id >= ?5)", "ts DESC, id DESC"),
+    [STMT_LOG_EVENTS_GROUP_FWD] = LOG_EVENTS_GROUP("NOT (e.ts = ?4 AND e.id <= ?5)", "e.ts, e.id"),
+    [STMT_LOG_EVENTS_GROUP_BACK] =
+        LOG_EVENTS_GROUP("NOT (e.ts = ?4 AND e.id >= ?5)", "e.ts DESC, e.id DESC"),
+    [STMT_LOG_EVENTS_EXPIRE] = "DELETE FROM log_events WHERE id IN (SELECT id FROM log_events"
+                               " WHERE group_id = ?1 AND ts < ?2 ORDER BY ts LIMIT ?3)"
+                               " RETURNING stream_id, length(CAST(message AS BLOB))",
 };
 
 /* --- Connections and the pool ------------------------------------------ */
@@ -383,10 +552,33 @@ static int conn_open(struct sqlite_conn **out, struct sqlite_store *st)
     return 0;
 }
 
+static char log_insert_many_text[LOG_INSERT_ROWS * 40 + 128];
+static pthread_once_t log_insert_many_once = PTHREAD_ONCE_INIT;
+
+static void log_insert_many_build(void)
+{
+    size_t at = (size_t)snprintf(log_insert_many_text, sizeof(log_insert_many_text),
+                                 "INSERT INTO log_events (group_id, stream_id, ts, ingested_ms,"
+                                 " message) VALUES ");
+    for (int row = 0; row < LOG_INSERT_ROWS; row++)
+        at +=
+            (size_t)snprintf(log_insert_many_text + at, sizeof(log_insert_many_text) - at,
+                             "%s(?1, ?2, ?%d, ?3, ?%d)", row ? ", " : "", 4 + 2 * row, 5 + 2 * row);
+}
+
+static const char *stmt_text(enum stmt_id id)
+{
+    if (id == STMT_LOG_EVENT_INSERT_MANY) {
+        pthread_once(&log_insert_many_once, log_insert_many_build);
+        return log_insert_many_text;
+    }
+    return stmt_sql[id];
+}
+
 static int conn_stmt(sqlite3_stmt **out, struct sqlite_conn *conn, enum stmt_id id)
 {
     if (!conn->stmts[id]) {
-        int rc = sqlite3_prepare_v3(conn->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+        int rc = sqlite3_prepare_v3(conn->db, stmt_text(id), -1, SQLITE_PREPARE_PERSISTENT,
                                     &conn->stmts[id], NULL);
         if (rc != SQLITE_OK)
             return sql_error(conn->db, rc, "preparing a statement");
@@ -398,7 +590,7 @@ static int conn_stmt(sqlite3_stmt **out, struct sqlite_conn *conn, enum stmt_id 
 /* Runs a parameterless statement that returns no rows (BEGIN, COMMIT...). */
 static int conn_run(struct sqlite_conn *conn, enum stmt_id id, const char *what)
 {
-    sqlite3_stmt *stmt;
+    sqlite3_stmt *stmt = NULL;
     int r = conn_stmt(&stmt, conn, id);
     if (r < 0)
         return r;
@@ -427,7 +619,7 @@ static int pool_get(struct sqlite_conn **out, struct sqlite_store *st)
         if (st->open_connections < st->max_connections) {
             st->open_connections++;
             pthread_mutex_unlock(&st->lock);
-            struct sqlite_conn *conn;
+            struct sqlite_conn *conn = NULL;
             int r = conn_open(&conn, st);
             if (r < 0) {
                 pthread_mutex_lock(&st->lock);
@@ -511,7 +703,7 @@ enum op_mode {
     OP_WRITE_GROUP,
 };
 
-#define OP_STMTS_MAX 4
+#define OP_STMTS_MAX 8
 
 /* One call into the backend: where it runs and what it must clean up. */
 struct op {
@@ -1651,6 +1843,808 @@ static int sqlite_outbox_purge(size_t *count_out, struct store *s, struct store_
     return run_timed_change(count_out, s, tx, STMT_OUTBOX_PURGE, before_ms, "purging events");
 }
 
+/* --- Log events ---------------------------------------------------------- */
+
+/* A string above every valid UTF-8 string (U+10FFFF is F4 8F BF BF), for an
+ * open upper bound on names. */
+#define NAME_ABOVE_ALL "\xf4\x90"
+
+struct log_ids {
+    int64_t group_id;
+    int64_t stream_id; /* 0 when the stream is missing */
+};
+
+static void take_log_ids(sqlite3_stmt *stmt, void *arg)
+{
+    struct log_ids *ids = arg;
+    ids->group_id = sqlite3_column_int64(stmt, 0);
+    ids->stream_id = sqlite3_column_int64(stmt, 1);
+}
+
+static int log_group_missing(const char *scope, const char *group)
+{
+    return err_set(ERR_NOT_FOUND, "no log group '%s' in '%s'", group, scope);
+}
+
+/*
+ * Within an operation: the ids of a group and, when `stream` is not NULL,
+ * of one of its streams; ERR_NOT_FOUND when either is missing.
+ */
+static int log_ids_find(struct log_ids *out, struct op *op, const char *scope, const char *group,
+                        const char *stream)
+{
+    sqlite3_stmt *stmt;
+    int r, rc;
+
+    *out = (struct log_ids){0};
+    if ((r = op_stmt(&stmt, op, STMT_LOG_STREAM_IDS)) < 0)
+        return r;
+    rc = bind_text(stmt, 1, scope) | bind_text(stmt, 2, group) |
+         bind_text(stmt, 3, stream ? stream : "");
+    if (rc != SQLITE_OK)
+        return op_fail(op, rc, "binding a log stream key");
+    r = step_one(op, stmt, "looking up a log stream", false, take_log_ids, out);
+    sqlite3_reset(stmt);
+    if (r < 0)
+        return r;
+    if (r == 0)
+        return log_group_missing(scope, group);
+    if (stream && out->stream_id == 0)
+        return err_set(ERR_NOT_FOUND, "no log stream '%s' in group '%s'", stream, group);
+    return 0;
+}
+
+static int sqlite_log_group_create(struct store *s, struct store_tx *tx, const char *scope,
+                                   const char *group, int64_t now_ms)
+{
+    struct op op;
+    sqlite3_stmt *stmt;
+    int r, rc;
+
+    if ((r = op_begin(&op, s, tx, OP_WRITE)) < 0)
+        return r;
+    if ((r = op_stmt(&stmt, &op, STMT_LOG_GROUP_INSERT)) < 0)
+        return op_end(&op, r);
+    rc = bind_text(stmt, 1, scope) | bind_text(stmt, 2, group) | bind_int64(stmt, 3, now_ms);
+    if (rc != SQLITE_OK)
+        return op_end(&op, op_fail(&op, rc, "binding a log group"));
+    if ((r = step_done(&op, stmt, "creating a log group")) < 0)
+        return op_end(&op, r);
+    if (sqlite3_changes(op.conn->db) == 0)
+        return op_end(&op,
+                      err_set(ERR_EXISTS, "log group '%s' already exists in '%s'", group, scope));
+    return op_end(&op, 0);
+}
+
+struct log_group_row {
+    int64_t id;
+    struct store_log_group group;
+};
+
+static void take_log_group(sqlite3_stmt *stmt, void *arg)
+{
+    struct log_group_row *row = arg;
+    row->id = sqlite3_column_int64(stmt, 0);
+    row->group.created_ms = sqlite3_column_int64(stmt, 1);
+    row->group.retention_days = sqlite3_column_int(stmt, 2);
+    row->group.stored_bytes = sqlite3_column_int64(stmt, 3);
+    row->group.event_count = sqlite3_column_int64(stmt, 4);
+}
+
+static int log_group_find(struct log_group_row *out, struct op *op, const char *scope,
+                          const char *group)
+{
+    sqlite3_stmt *stmt;
+    int r, rc;
+
+    if ((r = op_stmt(&stmt, op, STMT_LOG_GROUP_GET)) < 0)
+        return r;
+    if ((rc = bind_text(stmt, 1, scope) | bind_text(stmt, 2, group)) != SQLITE_OK)
+        return op_fail(op, rc, "binding a log group key");
+    r = step_one(op, stmt, "reading a log group", false, take_log_group, out);
+    sqlite3_reset(stmt);
+    if (r < 0)
+        return r;
+    if (r == 0)
+        return log_group_missing(scope, group);
+    return 0;
+}
+
+static int sqlite_log_group_get(struct store_log_group *out, struct store *s, struct store_tx *tx,
+                                const char *scope, const char *group)
+{
+    struct log_group_row row = {0};
+    struct op op;
+    int r;
+
+    if ((r = op_begin(&op, s, tx, OP_READ)) < 0)
+        return r;
+    if ((r = op_end(&op, log_group_find(&row, &op, scope, group))) < 0)
+        return r;
+    *out = row.group;
+    return 0;
+}
+
+static int sqlite_log_group_list(struct store_log_group_page *out, struct store *s,
+                                 struct store_tx *tx, const char *scope, const char *prefix,
+                                 const char *after, size_t limit)
+{
+    _cleanup_buf_ struct buf upper = BUF_INIT;
+    struct store_log_group_page page = {0};
+    size_t alloc = 0;
+    struct op op;
+    sqlite3_stmt *stmt;
+    int r, rc;
+
+    const char *lower = prefix ? prefix : "";
+    if (!prefix || !prefix_upper_bound(&upper, prefix)) {
+        buf_reset(&upper);
+        buf_adds(&upper, NAME_ABOVE_ALL);
+    }
+    bool from_cursor = after && strcmp(after, lower) >= 0;
+    if (from_cursor)
+        lower = after;
+    if ((r = op_begin(&op, s, tx, OP_READ)) < 0)
+        return r;
+    if ((r = op_stmt(&stmt, &op, from_cursor ? STMT_LOG_GROUPS_AFTER : STMT_LOG_GROUPS_FROM)) < 0)
+        return op_end(&op, r);
+    rc = bind_text(stmt, 1, scope) | bind_text(stmt, 2, lower) |
+         bind_text_len(stmt, 3, upper.data, upper.len) | bind_int64(stmt, 4, (int64_t)limit + 1);
+    if (rc != SQLITE_OK)
+        return op_end(&op, op_fail(&op, rc, "binding a log group query"));
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (page.len == limit) {
+            page.more = true;
+            break;
+        }
+        ALLOC_GROW(page.items, page.len + 1, alloc);
+        struct store_log_group_entry *e = &page.items[page.len++];
+        e->name = column_dup(stmt, 0, NULL);
+        e->group = (struct store_log_group){
+            .created_ms = sqlite3_column_int64(stmt, 1),
+            .retention_days = sqlite3_column_int(stmt, 2),
+            .stored_bytes = sqlite3_column_int64(stmt, 3),
+            .event_count = sqlite3_column_int64(stmt, 4),
+        };
+    }
+    r = 0;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = op_fail(&op, rc, "listing log groups");
+    if ((r = op_end(&op, r)) < 0) {
+        store_log_group_page_release(&page);
+        return r;
+    }
+    *out = page;
+    return 0;
+}
+
+static int sqlite_log_group_set_retention(struct store *s, struct store_tx *tx, const char *scope,
+                                          const char *group, int days)
+{
+    struct op op;
+    sqlite3_stmt *stmt;
+    int r, rc;
+
+    if ((r = op_begin(&op, s, tx, OP_WRITE)) < 0)
+        return r;
+    if ((r = op_stmt(&stmt, &op, STMT_LOG_GROUP_SET_RETENTION)) < 0)
+        return op_end(&op, r);
+    rc = bind_text(stmt, 1, scope) | bind_text(stmt, 2, group) | bind_int64(stmt, 3, days);
+    if (rc != SQLITE_OK)
+        return op_end(&op, op_fail(&op, rc, "binding a log group"));
+    if ((r = step_done(&op, stmt, "setting a log group's retention")) < 0)
+        return op_end(&op, r);
+    if (sqlite3_changes(op.conn->db) == 0)
+        return op_end(&op, log_group_missing(scope, group));
+    return op_end(&op, 0);
+}
+
+/* Runs a statement whose only parameter ?1 is an id. */
+static int run_id_change(struct op *op, enum stmt_id id, int64_t value, const char *what)
+{
+    sqlite3_stmt *stmt;
+    int r, rc;
+    if ((r = op_stmt(&stmt, op, id)) < 0)
+        return r;
+    if ((rc = bind_int64(stmt, 1, value)) != SQLITE_OK)
+        return op_fail(op, rc, what);
+    return step_done(op, stmt, what);
+}
+
+static int sqlite_log_group_delete(struct store *s, struct store_tx *tx, const char *scope,
+                                   const char *group)
+{
+    struct log_group_row row = {0};
+    struct op op;
+    int r;
+
+    if ((r = op_begin(&op, s, tx, OP_WRITE_GROUP)) < 0)
+        return r;
+    if ((r = log_group_find(&row, &op, scope, group)) == 0 &&
+        (r = run_id_change(&op, STMT_LOG_GROUP_DELETE_EVENTS, row.id, "deleting log events")) ==
+            0 &&
+        (r = run_id_change(&op, STMT_LOG_GROUP_DELETE_STREAMS, row.id, "deleting log streams")) ==
+            0)
+        r = run_id_change(&op, STMT_LOG_GROUP_DELETE, row.id, "deleting a log group");
+    return op_end(&op, r);
+}
+
+static int sqlite_log_stream_create(struct store *s, struct store_tx *tx, const char *scope,
+                                    const char *group, const char *stream, int64_t now_ms)
+{
+    struct log_ids ids;
+    struct op op;
+    sqlite3_stmt *stmt;
+    int r, rc;
+
+    if ((r = op_begin(&op, s, tx, OP_WRITE_GROUP)) < 0)
+        return r;
+    if ((r = log_ids_find(&ids, &op, scope, group, NULL)) < 0)
+        return op_end(&op, r);
+    if ((r = op_stmt(&stmt, &op, STMT_LOG_STREAM_INSERT)) < 0)
+        return op_end(&op, r);
+    rc = bind_int64(stmt, 1, ids.group_id) | bind_text(stmt, 2, stream) |
+         bind_int64(stmt, 3, now_ms);
+    if (rc != SQLITE_OK)
+        return op_end(&op, op_fail(&op, rc, "binding a log stream"));
+    if ((r = step_done(&op, stmt, "creating a log stream")) < 0)
+        return op_end(&op, r);
+    if (sqlite3_changes(op.conn->db) == 0)
+        return op_end(&op, err_set(ERR_EXISTS, "log stream '%s' already exists in group '%s'",
+                                   stream, group));
+    return op_end(&op, 0);
+}
+
+/* A row of LOG_STREAM_COLUMNS. */
+static void log_stream_from_row(struct store_log_stream *out, sqlite3_stmt *stmt)
+{
+    out->name = column_dup(stmt, 0, NULL);
+    out->created_ms = sqlite3_column_int64(stmt, 1);
+    out->first_event_ms = sqlite3_column_int64(stmt, 2);
+    out->last_event_ms = sqlite3_column_int64(stmt, 3);
+    out->last_ingestion_ms = sqlite3_column_int64(stmt, 4);
+    out->stored_bytes = sqlite3_column_int64(stmt, 5);
+    out->event_count = sqlite3_column_int64(stmt, 6);
+    out->upload_count = sqlite3_column_int64(stmt, 7);
+}
+
+static void take_log_stream(sqlite3_stmt *stmt, void *arg)
+{
+    log_stream_from_row(arg, stmt);
+}
+
+static int sqlite_log_stream_get(struct store_log_stream *out, struct store *s, struct store_tx *tx,
+                                 const char *scope, const char *group, const char *stream)
+{
+    struct store_log_stream result = {0};
+    struct log_ids ids;
+    struct op op;
+    sqlite3_stmt *stmt;
+    int r, rc;
+
+    if ((r = op_begin(&op, s, tx, OP_READ)) < 0)
+        return r;
+    if ((r = log_ids_find(&ids, &op, scope, group, stream)) < 0)
+        return op_end(&op, r);
+    if ((r = op_stmt(&stmt, &op, STMT_LOG_STREAM_GET)) < 0)
+        return op_end(&op, r);
+    if ((rc = bind_int64(stmt, 1, ids.stream_id)) != SQLITE_OK)
+        return op_end(&op, op_fail(&op, rc, "binding a log stream id"));
+    r = step_one(&op, stmt, "reading a log stream", false, take_log_stream, &result);
+    if (r == 0)
+        r = err_set(ERR_INTERNAL, "log stream '%s' vanished while read", stream);
+    if ((r = op_end(&op, r < 0 ? r : 0)) < 0) {
+        store_log_stream_release(&result);
+        return r;
+    }
+    *out = result;
+    return 0;
+}
+
+struct log_totals {
+    int64_t bytes;
+    int64_t count;
+};
+
+static void take_log_totals(sqlite3_stmt *stmt, void *arg)
+{
+    struct log_totals *t = arg;
+    t->bytes = sqlite3_column_int64(stmt, 0);
+    t->count = sqlite3_column_int64(stmt, 1);
+}
+
+static int log_group_add(struct op *op, int64_t group_id, int64_t bytes, int64_t count)
+{
+    sqlite3_stmt *stmt;
+    int r, rc;
+    if ((r = op_stmt(&stmt, op, STMT_LOG_GROUP_ADD)) < 0)
+        return r;
+    rc = bind_int64(stmt, 1, group_id) | bind_int64(stmt, 2, bytes) | bind_int64(stmt, 3, count);
+    if (rc != SQLITE_OK)
+        return op_fail(op, rc, "binding log group counters");
+    r = step_done(op, stmt, "updating log group counters");
+    sqlite3_reset(stmt);
+    return r;
+}
+
+static int sqlite_log_stream_delete(struct store *s, struct store_tx *tx, const char *scope,
+                                    const char *group, const char *stream)
+{
+    struct log_totals totals = {0};
+    struct log_ids ids;
+    struct op op;
+    sqlite3_stmt *stmt;
+    int r, rc;
+
+    if ((r = op_begin(&op, s, tx, OP_WRITE_GROUP)) < 0)
+        return r;
+    if ((r = log_ids_find(&ids, &op, scope, group, stream)) < 0)
+        return op_end(&op, r);
+    if ((r = run_id_change(&op, STMT_LOG_STREAM_DELETE_EVENTS, ids.stream_id,
+                           "deleting log events")) < 0)
+        return op_end(&op, r);
+    if ((r = op_stmt(&stmt, &op, STMT_LOG_STREAM_DELETE)) < 0)
+        return op_end(&op, r);
+    if ((rc = bind_int64(stmt, 1, ids.stream_id)) != SQLITE_OK)
+        return op_end(&op, op_fail(&op, rc, "binding a log stream id"));
+    if ((r = step_one(&op, stmt, "deleting a log stream", true, take_log_totals, &totals)) < 0)
+        return op_end(&op, r);
+    return op_end(&op, log_group_add(&op, ids.group_id, -totals.bytes, -totals.count));
+}
+
+static int sqlite_log_stream_list(struct store_log_stream_page *out, struct store *s,
+                                  struct store_tx *tx, const struct store_log_stream_query *q)
+{
+    _cleanup_buf_ struct buf upper = BUF_INIT;
+    struct store_log_stream_page page = {0};
+    size_t alloc = 0;
+    struct log_ids ids;
+    struct op op;
+    sqlite3_stmt *stmt;
+    enum stmt_id id;
+    int r, rc;
+
+    /*
+     * By name, a page is the range of names between a lower bound (the
+     * prefix, inclusive, or the cursor, exclusive: whichever is later when
+     * ascending) and an upper bound (the first string after the prefix, or
+     * the cursor when descending: whichever is earlier); by last event, it
+     * continues after (last_event_ms, name) of the cursor.
+     */
+    const char *lower = q->prefix ? q->prefix : "";
+    if (!q->prefix || !prefix_upper_bound(&upper, q->prefix)) {
+        buf_reset(&upper);
+        buf_adds(&upper, NAME_ABOVE_ALL);
+    }
+    if (q->order == STORE_LOG_BY_NAME) {
+        if (!q->descending) {
+            bool after = q->after_name && strcmp(q->after_name, lower) >= 0;
+            id = after ? STMT_LOG_STREAMS_NAME_AFTER : STMT_LOG_STREAMS_NAME_FROM;
+            if (after)
+                lower = q->after_name;
+        } else {
+            id = STMT_LOG_STREAMS_NAME_DESC;
+            if (q->after_name && strcmp(q->after_name, upper.data) < 0) {
+                buf_reset(&upper);
+                buf_adds(&upper, q->after_name);
+            }
+        }
+    } else {
+        id = q->descending ? STMT_LOG_STREAMS_LAST_DESC : STMT_LOG_STREAMS_LAST_ASC;
+    }
+
+    if ((r = op_begin(&op, s, tx, OP_READ)) < 0)
+        return r;
+    if ((r = log_ids_find(&ids, &op, q->scope, q->group, NULL)) < 0)
+        return op_end(&op, r);
+    if ((r = op_stmt(&stmt, &op, id)) < 0)
+        return op_end(&op, r);
+    rc = bind_int64(stmt, 1, ids.group_id) | bind_int64(stmt, 4, (int64_t)q->limit + 1);
+    if (q->order == STORE_LOG_BY_NAME) {
+        rc |= bind_text(stmt, 2, lower) | bind_text_len(stmt, 3, upper.data, upper.len);
+    } else if (q->after_name) {
+        rc |= bind_int64(stmt, 2, q->after_last_event_ms) | bind_text(stmt, 3, q->after_name);
+    } else if (q->descending) {
+        rc |= bind_int64(stmt, 2, INT64_MAX) | bind_text(stmt, 3, "");
+    } else {
+        rc |= bind_int64(stmt, 2, -1) | bind_text(stmt, 3, "");
+    }
+    if (rc != SQLITE_OK)
+        return op_end(&op, op_fail(&op, rc, "binding a log stream query"));
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (page.len == q->limit) {
+            page.more = true;
+            break;
+        }
+        ALLOC_GROW(page.items, page.len + 1, alloc);
+        page.items[page.len] = (struct store_log_stream){0};
+        log_stream_from_row(&page.items[page.len++], stmt);
+    }
+    r = 0;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = op_fail(&op, rc, "listing log streams");
+    if ((r = op_end(&op, r)) < 0) {
+        store_log_stream_page_release(&page);
+        return r;
+    }
+    *out = page;
+    return 0;
+}
+
+static int sqlite_log_append(int64_t *upload_count_out, struct store *s, struct store_tx *tx,
+                             const char *scope, const char *group, const char *stream,
+                             const struct store_log_input *events, size_t count, int64_t now_ms)
+{
+    struct log_ids ids;
+    struct op op;
+    sqlite3_stmt *stmt;
+    int64_t bytes = 0, first = INT64_MAX, last = INT64_MIN, uploads = 0;
+    int r, rc;
+
+    if ((r = op_begin(&op, s, tx, OP_WRITE_GROUP)) < 0)
+        return r;
+    if ((r = log_ids_find(&ids, &op, scope, group, stream)) < 0)
+        return op_end(&op, r);
+
+    /* Full statements of LOG_INSERT_ROWS events, then one per event for the
+     * rest; group, stream and ingestion time stay bound. */
+    size_t done = 0;
+    while (done < count) {
+        size_t rows = count - done >= LOG_INSERT_ROWS ? LOG_INSERT_ROWS : 1;
+        if ((r = op_stmt(&stmt, &op,
+                         rows > 1 ? STMT_LOG_EVENT_INSERT_MANY : STMT_LOG_EVENT_INSERT)) < 0)
+            return op_end(&op, r);
+        rc = bind_int64(stmt, 1, ids.group_id) | bind_int64(stmt, 2, ids.stream_id) |
+             bind_int64(stmt, 3, now_ms);
+        for (size_t k = 0; k < rows; k++) {
+            const struct store_log_input *e = &events[done + k];
+            rc |= bind_int64(stmt, 4 + 2 * (int)k, e->timestamp_ms) |
+                  bind_text_len(stmt, 5 + 2 * (int)k, e->message ? e->message : "", e->message_len);
+            bytes += (int64_t)e->message_len;
+            if (e->timestamp_ms < first)
+                first = e->timestamp_ms;
+            if (e->timestamp_ms > last)
+                last = e->timestamp_ms;
+        }
+        if (rc != SQLITE_OK)
+            return op_end(&op, op_fail(&op, rc, "binding log events"));
+        if ((r = step_done(&op, stmt, "appending log events")) < 0)
+            return op_end(&op, r);
+        sqlite3_reset(stmt);
+        done += rows;
+    }
+
+    if ((r = op_stmt(&stmt, &op, STMT_LOG_STREAM_ADD)) < 0)
+        return op_end(&op, r);
+    rc = bind_int64(stmt, 1, ids.stream_id) | bind_int64(stmt, 2, first) |
+         bind_int64(stmt, 3, last) | bind_int64(stmt, 4, now_ms) | bind_int64(stmt, 5, bytes) |
+         bind_int64(stmt, 6, (int64_t)count);
+    if (rc != SQLITE_OK)
+        return op_end(&op, op_fail(&op, rc, "binding log stream counters"));
+    r = step_one(&op, stmt, "updating log stream counters", true, take_int64, &uploads);
+    if (r == 0)
+        r = err_set(ERR_INTERNAL, "log stream '%s' vanished while appended to", stream);
+    if (r > 0)
+        r = log_group_add(&op, ids.group_id, bytes, (int64_t)count);
+    if ((r = op_end(&op, r)) < 0)
+        return r;
+    if (upload_count_out)
+        *upload_count_out = uploads;
+    return 0;
+}
+
+/* The stream filter of a group read: names sorted for bsearch, or a prefix. */
+struct log_stream_filter {
+    const char **names;
+    size_t count;
+    const char *prefix;
+    size_t prefix_len;
+};
+
+static int compare_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool log_stream_filter_keeps(const struct log_stream_filter *f, const char *name)
+{
+    if (f->names)
+        return bsearch(&name, f->names, f->count, sizeof(*f->names), compare_cstr) != NULL;
+    if (f->prefix)
+        return strncmp(name, f->prefix, f->prefix_len) == 0;
+    return true;
+}
+
+/* Where a page's strings go while it is read: offsets into `text`, turned
+ * into pointers once the text stops moving. */
+struct log_page_builder {
+    struct store_log_page page;
+    size_t alloc;
+    struct buf text;
+    size_t *message_at;
+    size_t *stream_at;
+    /* The stream names already copied, for group reads. */
+    int64_t name_ids[16];
+    size_t name_at[16];
+    size_t name_count;
+};
+
+static size_t log_page_stream_name(struct log_page_builder *b, int64_t stream_id, const char *name,
+                                   size_t len)
+{
+    for (size_t i = 0; i < b->name_count; i++)
+        if (b->name_ids[i] == stream_id)
+            return b->name_at[i];
+    size_t at = b->text.len;
+    buf_add(&b->text, name, len);
+    buf_addch(&b->text, '\0');
+    if (b->name_count < ARRAY_SIZE(b->name_ids)) {
+        b->name_ids[b->name_count] = stream_id;
+        b->name_at[b->name_count++] = at;
+    }
+    return at;
+}
+
+static void log_page_add(struct log_page_builder *b, sqlite3_stmt *stmt, const char *message,
+                         size_t len, bool group_read)
+{
+    size_t n = b->page.len;
+    if (n == b->alloc) {
+        b->alloc = b->alloc ? b->alloc * 2 : 64;
+        b->page.items = xrealloc(b->page.items, b->alloc * sizeof(*b->page.items));
+        b->message_at = xrealloc(b->message_at, b->alloc * sizeof(*b->message_at));
+        b->stream_at = xrealloc(b->stream_at, b->alloc * sizeof(*b->stream_at));
+    }
+    struct store_log_event *e = &b->page.items[n];
+    *e = (struct store_log_event){
+        .id = sqlite3_column_int64(stmt, 0),
+        .timestamp_ms = sqlite3_column_int64(stmt, 1),
+        .ingested_ms = sqlite3_column_int64(stmt, 2),
+        .message_len = len,
+    };
+    b->message_at[n] = b->text.len;
+    buf_add(&b->text, message, len);
+    buf_addch(&b->text, '\0');
+    b->stream_at[n] = SIZE_MAX;
+    if (group_read) {
+        const char *name = (const char *)sqlite3_column_text(stmt, 5);
+        size_t name_len = (size_t)sqlite3_column_bytes(stmt, 5);
+        b->stream_at[n] =
+            log_page_stream_name(b, sqlite3_column_int64(stmt, 4), name ? name : "", name_len);
+    }
+    b->page.len++;
+}
+
+/* Hands the page over: reversed into ascending order for backward reads. */
+static void log_page_finish(struct store_log_page *out, struct log_page_builder *b, bool backward)
+{
+    struct store_log_page page = b->page;
+    page.text = buf_detach(&b->text, NULL);
+    for (size_t i = 0; i < page.len; i++) {
+        page.items[i].message = page.text + b->message_at[i];
+        page.items[i].stream = b->stream_at[i] == SIZE_MAX ? NULL : page.text + b->stream_at[i];
+    }
+    if (backward)
+        for (size_t i = 0, j = page.len ? page.len - 1 : 0; i < j; i++, j--) {
+            struct store_log_event t = page.items[i];
+            page.items[i] = page.items[j];
+            page.items[j] = t;
+        }
+    free(b->message_at);
+    free(b->stream_at);
+    *b = (struct log_page_builder){.text = BUF_INIT};
+    *out = page;
+}
+
+static void log_page_builder_release(struct log_page_builder *b)
+{
+    free(b->page.items);
+    free(b->message_at);
+    free(b->stream_at);
+    buf_release(&b->text);
+}
+
+static int sqlite_log_read(struct store_log_page *out, struct store *s, struct store_tx *tx,
+                           const struct store_log_read_query *q)
+{
+    struct log_page_builder b = {.text = BUF_INIT};
+    struct log_stream_filter filter = {0};
+    struct log_ids ids;
+    struct op op;
+    sqlite3_stmt *stmt;
+    int r, rc;
+
+    bool group_read = !q->stream;
+    if (q->streams) {
+        filter.names = xmalloc((q->stream_count ? q->stream_count : 1) * sizeof(*filter.names));
+        memcpy(filter.names, q->streams, q->stream_count * sizeof(*filter.names));
+        filter.count = q->stream_count;
+        qsort(filter.names, filter.count, sizeof(*filter.names), compare_cstr);
+    } else if (q->stream_prefix) {
+        filter.prefix = q->stream_prefix;
+        filter.prefix_len = strlen(q->stream_prefix);
+    }
+
+    if ((r = op_begin(&op, s, tx, OP_READ)) < 0)
+        goto done;
+    if ((r = log_ids_find(&ids, &op, q->scope, q->group, q->stream)) < 0)
+        goto end;
+    enum stmt_id id =
+        group_read ? (q->backward ? STMT_LOG_EVENTS_GROUP_BACK : STMT_LOG_EVENTS_GROUP_FWD)
+                   : (q->backward ? STMT_LOG_EVENTS_STREAM_BACK : STMT_LOG_EVENTS_STREAM_FWD);
+    if ((r = op_stmt(&stmt, &op, id)) < 0)
+        goto end;
+    /* After (t, id) means a timestamp of at least t; before it, at most t. */
+    int64_t lower = q->start_ms, upper = q->end_ms;
+    if (!q->backward && q->from.timestamp_ms > lower)
+        lower = q->from.timestamp_ms;
+    if (q->backward && q->from.timestamp_ms < upper)
+        upper = q->from.timestamp_ms + 1;
+    rc = bind_int64(stmt, 1, group_read ? ids.group_id : ids.stream_id) |
+         bind_int64(stmt, 2, lower) | bind_int64(stmt, 3, upper) |
+         bind_int64(stmt, 4, q->from.timestamp_ms) | bind_int64(stmt, 5, q->from.id);
+    if (rc != SQLITE_OK) {
+        r = op_fail(&op, rc, "binding a log read");
+        goto end;
+    }
+
+    size_t examined = 0, bytes = 0;
+    b.page.last = q->from;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        /* A row beyond a limit is not consumed: it only says more follow. */
+        if (b.page.len == q->limit || (q->scan_max && examined == q->scan_max)) {
+            b.page.more = true;
+            break;
+        }
+        const char *message = (const char *)sqlite3_column_text(stmt, 3);
+        size_t len = (size_t)sqlite3_column_bytes(stmt, 3);
+        if (!message)
+            message = "";
+        bool keep = true;
+        if (group_read && (filter.names || filter.prefix)) {
+            const char *name = (const char *)sqlite3_column_text(stmt, 5);
+            keep = log_stream_filter_keeps(&filter, name ? name : "");
+        }
+        if (keep && q->filter)
+            keep = q->filter(q->filter_ctx, message, len);
+        if (keep && q->max_bytes && b.page.len > 0 &&
+            bytes + len + STORE_LOG_EVENT_OVERHEAD > q->max_bytes) {
+            b.page.more = true;
+            break;
+        }
+        examined++;
+        b.page.last =
+            (struct store_log_pos){sqlite3_column_int64(stmt, 1), sqlite3_column_int64(stmt, 0)};
+        if (!keep)
+            continue;
+        bytes += len + STORE_LOG_EVENT_OVERHEAD;
+        log_page_add(&b, stmt, message, len, group_read);
+    }
+    r = 0;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = op_fail(&op, rc, "reading log events");
+end:
+    if ((r = op_end(&op, r)) == 0)
+        log_page_finish(out, &b, q->backward);
+done:
+    log_page_builder_release(&b);
+    free(filter.names);
+    return r;
+}
+
+/* What one expiry pass removed from one stream. */
+struct log_expired {
+    int64_t stream_id;
+    int64_t bytes;
+};
+
+static int compare_expired(const void *a, const void *b)
+{
+    const struct log_expired *x = a, *y = b;
+    return x->stream_id < y->stream_id ? -1 : x->stream_id > y->stream_id;
+}
+
+static int log_stream_subtract(struct op *op, int64_t stream_id, int64_t bytes, int64_t count)
+{
+    sqlite3_stmt *stmt;
+    int r, rc;
+    if ((r = op_stmt(&stmt, op, STMT_LOG_STREAM_SUBTRACT)) < 0)
+        return r;
+    rc = bind_int64(stmt, 1, stream_id) | bind_int64(stmt, 2, bytes) | bind_int64(stmt, 3, count);
+    if (rc != SQLITE_OK)
+        return op_fail(op, rc, "binding log stream counters");
+    r = step_done(op, stmt, "updating log stream counters");
+    sqlite3_reset(stmt);
+    return r;
+}
+
+struct log_retained_group {
+    int64_t id;
+    int retention_days;
+};
+
+static int sqlite_log_expire(size_t *count_out, struct store *s, struct store_tx *tx,
+                             int64_t now_ms, size_t limit)
+{
+    struct log_retained_group *groups = NULL;
+    struct log_expired *gone = NULL;
+    size_t groups_len = 0, groups_alloc = 0, gone_len = 0, gone_alloc = 0, total = 0;
+    struct op op;
+    sqlite3_stmt *stmt;
+    int r, rc;
+
+    if ((r = op_begin(&op, s, tx, OP_WRITE_GROUP)) < 0)
+        return r;
+    /* The groups first, completely: the deletions below change the table a
+     * cursor over it would be reading. */
+    if ((r = op_stmt(&stmt, &op, STMT_LOG_GROUPS_RETAINED)) < 0)
+        goto end;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        ALLOC_GROW(groups, groups_len + 1, groups_alloc);
+        groups[groups_len++] =
+            (struct log_retained_group){sqlite3_column_int64(stmt, 0), sqlite3_column_int(stmt, 1)};
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+        r = op_fail(&op, rc, "listing retained log groups");
+        goto end;
+    }
+
+    for (size_t g = 0; g < groups_len && total < limit; g++) {
+        int64_t cutoff = now_ms - (int64_t)groups[g].retention_days * 86400000LL;
+        if ((r = op_stmt(&stmt, &op, STMT_LOG_EVENTS_EXPIRE)) < 0)
+            goto end;
+        rc = bind_int64(stmt, 1, groups[g].id) | bind_int64(stmt, 2, cutoff) |
+             bind_int64(stmt, 3, (int64_t)(limit - total));
+        if (rc != SQLITE_OK) {
+            r = op_fail(&op, rc, "binding a log expiry");
+            goto end;
+        }
+        gone_len = 0;
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+            ALLOC_GROW(gone, gone_len + 1, gone_alloc);
+            gone[gone_len++] =
+                (struct log_expired){sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1)};
+        }
+        sqlite3_reset(stmt);
+        if (rc != SQLITE_DONE) {
+            r = op_fail(&op, rc, "expiring log events");
+            goto end;
+        }
+        if (gone_len == 0)
+            continue;
+        total += gone_len;
+
+        /* One counter update per stream, not per event. */
+        qsort(gone, gone_len, sizeof(*gone), compare_expired);
+        int64_t group_bytes = 0;
+        for (size_t i = 0; i < gone_len;) {
+            int64_t bytes = 0, count = 0;
+            size_t j = i;
+            for (; j < gone_len && gone[j].stream_id == gone[i].stream_id; j++) {
+                bytes += gone[j].bytes;
+                count++;
+            }
+            if ((r = log_stream_subtract(&op, gone[i].stream_id, bytes, count)) < 0)
+                goto end;
+            group_bytes += bytes;
+            i = j;
+        }
+        if ((r = log_group_add(&op, groups[g].id, -group_bytes, -(int64_t)gone_len)) < 0)
+            goto end;
+    }
+    r = 0;
+end:
+    free(groups);
+    free(gone);
+    if ((r = op_end(&op, r)) < 0)
+        return r;
+    if (count_out)
+        *count_out = total;
+    return 0;
+}
+
 /* --- Opening ------------------------------------------------------------- */
 
 static const struct store_backend sqlite_backend = {
@@ -1683,6 +2677,18 @@ static const struct store_backend sqlite_backend = {
     .outbox_fetch = sqlite_outbox_fetch,
     .outbox_mark_delivered = sqlite_outbox_mark_delivered,
     .outbox_purge = sqlite_outbox_purge,
+    .log_group_create = sqlite_log_group_create,
+    .log_group_get = sqlite_log_group_get,
+    .log_group_list = sqlite_log_group_list,
+    .log_group_set_retention = sqlite_log_group_set_retention,
+    .log_group_delete = sqlite_log_group_delete,
+    .log_stream_create = sqlite_log_stream_create,
+    .log_stream_get = sqlite_log_stream_get,
+    .log_stream_delete = sqlite_log_stream_delete,
+    .log_stream_list = sqlite_log_stream_list,
+    .log_append = sqlite_log_append,
+    .log_read = sqlite_log_read,
+    .log_expire = sqlite_log_expire,
 };
 
 int store_sqlite_open(struct store **out, const char *dir, const struct store_options *opts)

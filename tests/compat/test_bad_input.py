@@ -79,7 +79,8 @@ class TestBadInput(unittest.TestCase):
 
     def test_missing_required_member(self):
         resp = self.json_call("CreateLogGroup", b'{}')
-        self.assert_json_error(resp, 400, "ValidationException")
+        # CloudWatch Logs names failed constraints InvalidParameterException.
+        self.assert_json_error(resp, 400, "InvalidParameterException")
         self.assertIn(b"logGroupName", resp[2])
         self.assert_serving()
 
@@ -136,11 +137,18 @@ class TestBadInput(unittest.TestCase):
 
     def test_oversized_headers(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=10)
-        conn.request("POST", "/", body=b"{}", headers={"X-Filler": "f" * 100000})
-        resp = conn.getresponse()
-        resp.read()
-        self.assertIn(resp.status, (413, 431))
-        conn.close()
+        try:
+            conn.request("POST", "/", body=b"{}", headers={"X-Filler": "f" * 100000})
+            resp = conn.getresponse()
+            resp.read()
+            self.assertIn(resp.status, (413, 431))
+        except (ConnectionResetError, BrokenPipeError):
+            # The server answered and closed while the client was still
+            # sending its 100 KB of headers: the refusal reached the kernel
+            # first. Either way the request is refused.
+            pass
+        finally:
+            conn.close()
         self.assert_serving()
 
     def test_crlf_in_header_value(self):

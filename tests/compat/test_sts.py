@@ -93,6 +93,24 @@ class TestCallerIdentity(StsCase):
                          (user["Arn"], user["UserId"], ACCOUNT))
 
 
+class TestDecodeAuthorizationMessage(StsCase):
+    def test_needs_permission_then_answers_invalid(self):
+        # slipway encodes no denial, so no message is one it issued; the
+        # permission is checked first, as AWS does.
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.sts.decode_authorization_message(EncodedMessage="abc")
+        self.assertEqual(cm.exception.response["Error"]["Code"],
+                         "InvalidAuthorizationMessageException")
+        self.iam.create_user(UserName="decoder")
+        key = self.iam.create_access_key(UserName="decoder")["AccessKey"]
+        sts = self.srv.client("sts", access_key=key["AccessKeyId"],
+                              secret_key=key["SecretAccessKey"])
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            sts.decode_authorization_message(EncodedMessage="abc")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+        self.assertIn("sts:DecodeAuthorizationMessage", cm.exception.response["Error"]["Message"])
+
+
 class TestAssumeRole(StsCase):
     @classmethod
     def setUpClass(cls):

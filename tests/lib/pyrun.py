@@ -26,6 +26,10 @@ class CountingResult(unittest.TextTestResult):
 def main():
     folder = sys.argv[1]
     pattern = sys.argv[2] if len(sys.argv) > 2 else "test_*.py"
+    if os.path.isfile(folder):
+        # One file: pyrun.py tests/compat/test_x.py
+        folder, pattern = os.path.split(folder)
+        folder = folder or "."
     sys.path.insert(0, os.path.join(os.path.dirname(__file__)))
     suite = unittest.defaultTestLoader.discover(folder, pattern=pattern, top_level_dir=folder)
     runner = unittest.TextTestRunner(resultclass=CountingResult, verbosity=1, stream=sys.stdout)

@@ -92,6 +92,7 @@ static inline int iam_fixture_call(struct iam_fixture *f, const struct principal
     int rc = entry->handler(&call, in, &result);
     json_decref(in);
     json_decref(call.error_fields);
+    json_decref(call.response_headers);
     if (out)
         *out = result;
     else

@@ -28,7 +28,7 @@ int record_get(json_t **out, int64_t *version_out, struct store *st, struct stor
     int rc = store_doc_get(&doc, st, tx, kind, scope, name);
     if (rc < 0)
         return rc;
-    json_t *v;
+    json_t *v = NULL;
     rc = parse_body(&v, &doc, kind);
     if (rc == 0) {
         *out = v;
@@ -97,7 +97,7 @@ int record_list(json_t **out, bool *more_out, struct store *st, struct store_tx 
         return rc;
     json_t *arr = json_array();
     for (size_t i = 0; i < page.len; i++) {
-        json_t *v;
+        json_t *v = NULL;
         if ((rc = parse_body(&v, &page.items[i], kind)) < 0) {
             json_decref(arr);
             store_doc_page_release(&page);

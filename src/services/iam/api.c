@@ -450,6 +450,64 @@ static bool principal_exists(void *ctx, const char *arn_text)
     return rc == 0 && exists;
 }
 
+static bool account_id_form(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (s[n] < '0' || s[n] > '9')
+            return false;
+    return n == 12;
+}
+
+static bool account_known(struct store *st, const char *account)
+{
+    size_t users = 0;
+    return account_id_form(account) &&
+           store_doc_count(&users, st, NULL, IAM_KIND_USER, account, NULL) == 0 && users > 0;
+}
+
+bool iam_principal_exists(struct store *st, const char *principal)
+{
+    if (account_id_form(principal))
+        return account_known(st, principal);
+    struct arn arn;
+    if (arn_parse(&arn, principal) < 0 || arn.region[0] || !account_known(st, arn.account))
+        return false;
+    const char *res = arn.resource;
+    const struct iam_entity_kind *k = NULL;
+    const char *name = NULL;
+    if (strcmp(arn.service, "iam") == 0) {
+        if (strcmp(res, "root") == 0)
+            return true;
+        k = strncmp(res, "user/", 5) == 0   ? &iam_user_entity
+            : strncmp(res, "role/", 5) == 0 ? &iam_role_entity
+                                            : NULL;
+        name = k ? strrchr(res, '/') + 1 : NULL;
+    } else if (strcmp(arn.service, "sts") == 0 && strncmp(res, "assumed-role/", 13) == 0) {
+        /* assumed-role/ROLE/SESSION: the session's role must exist */
+        const char *role = res + 13;
+        const char *slash = strchr(role, '/');
+        if (!slash || slash == role)
+            return false;
+        k = &iam_role_entity;
+        struct buf key = BUF_INIT;
+        for (const char *p = role; p < slash; p++)
+            buf_addch(&key, *p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+        bool exists = false;
+        int rc = record_exists(&exists, st, NULL, k->kind, arn.account, key.data);
+        buf_release(&key);
+        return rc == 0 && exists;
+    }
+    if (!k || !name || !*name)
+        return false;
+    struct buf key = BUF_INIT;
+    iam_key(&key, name, NULL);
+    bool exists = false;
+    int rc = record_exists(&exists, st, NULL, k->kind, arn.account, key.data);
+    buf_release(&key);
+    return rc == 0 && exists;
+}
+
 int iam_document_check(size_t *size_out, struct api_call *call, const char *document,
                        enum iam_document_use use)
 {

@@ -154,6 +154,16 @@ int iam_role_get(json_t **out, struct store *st, const char *account_id, const c
 int iam_console_password_check(bool *ok_out, struct store *st, const char *account_id,
                                const char *user_name, const char *password);
 
+/*
+ * Whether the principal a resource policy names exists, for services that
+ * refuse policies naming unknown principals as AWS does (S3's
+ * PutBucketPolicy): an account id (12 digits) or account root ARN whose
+ * account has IAM records; an IAM user or role ARN naming an existing
+ * entity; an assumed-role session ARN whose role exists. Anything else
+ * (a malformed ARN, another service's ARN) is false.
+ */
+bool iam_principal_exists(struct store *st, const char *principal);
+
 /* ---- policies for authorization -------------------------------------------------- */
 
 /* Where a policy document comes from. */

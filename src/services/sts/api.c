@@ -471,8 +471,28 @@ static int sts_get_access_key_info(struct api_call *call, json_t *in, json_t **o
     return 0;
 }
 
+/*
+ * AWS encodes the details of some denials (EC2's, mostly) and this call
+ * decodes them for a caller allowed to see them. slipway's denials carry
+ * AWS's plain message and encode nothing, so no message can be one that it
+ * issued: every message is answered as invalid, after the permission check
+ * AWS makes first.
+ */
+static int sts_decode_authorization_message(struct api_call *call, json_t *in, json_t **out)
+{
+    (void)in;
+    (void)out;
+    int rc = api_authorize(call, "sts:DecodeAuthorizationMessage", "*");
+    if (rc < 0)
+        return rc;
+    return api_error(call, ERR_INVALID, "InvalidAuthorizationMessageException",
+                     "The encoded authorization message is not one slipway issued: slipway's "
+                     "denials are not encoded");
+}
+
 static const struct api_operation sts_operations[] = {
     {"AssumeRole", sts_assume_role, NULL},
+    {"DecodeAuthorizationMessage", sts_decode_authorization_message, NULL},
     {"GetAccessKeyInfo", sts_get_access_key_info, NULL},
     {"GetCallerIdentity", sts_get_caller_identity, NULL},
     {"GetSessionToken", sts_get_session_token, NULL},
