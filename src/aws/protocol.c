@@ -6,13 +6,7 @@
 
 const struct header_field *aws_request_header(const struct aws_request *req, const char *name)
 {
-    size_t len = strlen(name);
-    for (size_t i = 0; i < req->header_count; i++) {
-        const struct header_field *h = &req->headers[i];
-        if (h->name_len == len && strncasecmp(h->name, name, len) == 0)
-            return h;
-    }
-    return NULL;
+    return header_fields_find(req->headers, req->header_count, name);
 }
 
 int protocol_match_operation(const struct model_operation **op_out, const struct model_service *svc,

@@ -56,18 +56,6 @@ static const char mismatch_message[] =
     "The request signature we calculated does not match the signature you provided. Check your "
     "key and signing method.";
 
-static bool slice_eq(const char *s, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-    return len == n && memcmp(s, lit, n) == 0;
-}
-
-static bool slice_eq_nocase(const char *s, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-    return len == n && strncasecmp(s, lit, n) == 0;
-}
-
 static bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -155,12 +143,7 @@ static bool query_find(const char *query, const char *name, struct query_param *
 
 static const struct header_field *header_find(const struct sigv2_request *req, const char *name)
 {
-    for (size_t i = 0; i < req->header_count; i++) {
-        const struct header_field *h = &req->headers[i];
-        if (h->name && slice_eq_nocase(h->name, h->name_len, name))
-            return h;
-    }
-    return NULL;
+    return header_fields_find(req->headers, req->header_count, name);
 }
 
 /* A header's value, trimmed; "" when absent. */

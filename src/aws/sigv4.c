@@ -69,18 +69,6 @@ static void trim(const char **s, size_t *len)
     *len = (size_t)(end - p);
 }
 
-static bool slice_eq(const char *s, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-    return len == n && memcmp(s, lit, n) == 0;
-}
-
-static bool slice_eq_nocase(const char *s, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-    return len == n && strncasecmp(s, lit, n) == 0;
-}
-
 /* Copy into a fixed field of `cap` bytes (terminator included); false if it does not fit. */
 static bool copy_field(char *dst, size_t cap, const char *s, size_t len)
 {
@@ -184,12 +172,7 @@ static bool query_next(struct query_iter *it, const char **key, size_t *key_len,
 
 static const struct header_field *header_find(const struct sigv4_request *req, const char *name)
 {
-    for (size_t i = 0; i < req->header_count; i++) {
-        const struct header_field *h = &req->headers[i];
-        if (h->name && slice_eq_nocase(h->name, h->name_len, name))
-            return &req->headers[i];
-    }
-    return NULL;
+    return header_fields_find(req->headers, req->header_count, name);
 }
 
 /*

@@ -68,13 +68,7 @@ struct request_state {
 
 const struct header_field *http_request_header(const struct http_request *req, const char *name)
 {
-    size_t len = strlen(name);
-    for (size_t i = 0; i < req->header_count; i++) {
-        const struct header_field *h = &req->headers[i];
-        if (h->name_len == len && strncasecmp(h->name, name, len) == 0)
-            return h;
-    }
-    return NULL;
+    return header_fields_find(req->headers, req->header_count, name);
 }
 
 /* Called with the raw request target before anything is decoded. */
