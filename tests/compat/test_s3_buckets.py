@@ -6,7 +6,7 @@ import unittest
 
 import botocore.exceptions
 
-from slipway_server import ServerTestCase
+from slipway_server import ServerTestCase, model_has
 
 ACCOUNT = "000000000000"
 MALFORMED_XML = ("The XML you provided was not well-formed or did not validate against our "
@@ -49,7 +49,8 @@ class TestBuckets(S3Case):
         head = self.s3.head_bucket(Bucket="first-bucket")
         self.assertEqual(head["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"],
                          "us-east-1")
-        self.assertEqual(head["BucketRegion"], "us-east-1")
+        if model_has(self.s3, "HeadBucket", "BucketRegion", output=True):
+            self.assertEqual(head["BucketRegion"], "us-east-1")
         listed = self.s3.list_buckets()
         names = [b["Name"] for b in listed["Buckets"]]
         self.assertEqual(names, sorted(names))
@@ -78,11 +79,15 @@ class TestBuckets(S3Case):
                          CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         self.assertEqual(eu.get_bucket_location(Bucket="eu-bucket")["LocationConstraint"],
                          "eu-west-1")
-        self.assertEqual(self.s3.head_bucket(Bucket="eu-bucket")["BucketRegion"], "eu-west-1")
+        head = self.s3.head_bucket(Bucket="eu-bucket")
+        self.assertEqual(head["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"],
+                         "eu-west-1")
         self.assertClientError(
             eu.create_bucket, "BucketAlreadyOwnedByYou",
             "Your previous request to create the named bucket succeeded and you already own it.",
             409, Bucket="eu-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        if not model_has(self.s3, "ListBuckets", "BucketRegion"):
+            return  # this botocore cannot send the filter (added in 1.35)
         listed = self.s3.list_buckets(BucketRegion="eu-west-1")
         self.assertEqual([(b["Name"], b["BucketRegion"]) for b in listed["Buckets"]],
                          [("eu-bucket", "eu-west-1")])
@@ -114,6 +119,8 @@ class TestBuckets(S3Case):
                                        "The specified bucket is not valid.", 400, Bucket=name)
 
     def test_list_buckets_pages(self):
+        if not self.s3.can_paginate("list_buckets"):
+            self.skipTest("this botocore has no ListBuckets paging (MaxBuckets came in 1.35)")
         for name in ("page-a", "page-b", "page-c"):
             self.bucket(name)
         pages = self.s3.get_paginator("list_buckets").paginate(

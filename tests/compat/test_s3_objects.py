@@ -14,7 +14,7 @@ import zlib
 import botocore.exceptions
 from boto3.s3.transfer import TransferConfig
 
-from slipway_server import ServerTestCase
+from slipway_server import ServerTestCase, model_has
 
 MIB = 1024 * 1024
 
@@ -114,8 +114,9 @@ class TestPutGet(S3ObjectCase):
         last = self.s3.head_object(Bucket=b, Key="c")["LastModified"]
         self.assertClientError(self.s3.head_object, "304", status=304,
                                Bucket=b, Key="c", IfModifiedSince=last)
-        self.assertClientError(self.s3.put_object, "PreconditionFailed", status=412,
-                               Bucket=b, Key="c", Body=b"x", IfNoneMatch="*")
+        if model_has(self.s3, "PutObject", "IfNoneMatch"):  # conditional writes: botocore 1.35
+            self.assertClientError(self.s3.put_object, "PreconditionFailed", status=412,
+                                   Bucket=b, Key="c", Body=b"x", IfNoneMatch="*")
 
     def test_response_overrides(self):
         b = self.bucket()

@@ -155,6 +155,15 @@ class SlipwayServer:
         return json.loads(self.aws(*args)[1] or "{}")
 
 
+def model_has(client, operation, member, output=False):
+    """Whether this botocore's model of `operation` knows `member` in its
+    input (or output). Debian's boto3 1.26 predates members the current
+    models have, and neither sends nor parses them."""
+    op = client.meta.service_model.operation_model(operation)
+    shape = op.output_shape if output else op.input_shape
+    return shape is not None and member in shape.members
+
+
 class ServerTestCase(unittest.TestCase):
     """A test class with one server for all its tests, the admin's iam and
     sts clients, and an assertion for AWS errors."""
