@@ -78,6 +78,33 @@ int api_authorize_request(struct api_call *call, const struct api_authz *req)
     return 0;
 }
 
+json_t *api_json_raw(struct buf *encoded)
+{
+    json_t *raw = json_object();
+    /* The key is not UTF-8 by design (see api.h): set it unchecked. */
+    json_object_set_new_nocheck(raw, API_JSON_RAW_KEY,
+                                json_stringn_nocheck(encoded->data, encoded->len));
+    buf_release(encoded);
+    return raw;
+}
+
+const char *api_json_raw_text(json_t *v, size_t *len_out)
+{
+    if (!json_is_object(v) || json_object_size(v) != 1)
+        return NULL;
+    json_t *text = json_object_get(v, API_JSON_RAW_KEY);
+    if (!json_is_string(text))
+        return NULL;
+    *len_out = json_string_length(text);
+    return json_string_value(text);
+}
+
+bool api_call_takes_raw_json(const struct api_call *call)
+{
+    return call->http && call->service &&
+           (call->service->protocol == PROTO_JSON || call->service->protocol == PROTO_REST_JSON);
+}
+
 int api_authorize(struct api_call *call, const char *action, const char *resource)
 {
     struct api_authz req = {.action = action, .resource = resource};

@@ -120,6 +120,47 @@ struct api_call {
 typedef int (*api_handler_fn)(struct api_call *call, json_t *input, json_t **output);
 
 /*
+ * Pre-encoded JSON, for bulk outputs of the JSON protocols: a handler that
+ * writes a large member straight from its rows with base/jsonw.h
+ * (GetLogEvents' 10,000 events) puts the text where that member's tree
+ * would go, and the awsJson / restJson body encoder appends it as is
+ * instead of walking a tree of 10,000 objects.
+ *
+ * The text must be what the encoder writes for the equivalent tree:
+ * compact, members in model order under their wire names, strings as
+ * jsonw_string() writes them, numbers and timestamps as the encoder does
+ * (integers in decimal, timestamps in the member's body format). Builds
+ * without NDEBUG check every raw value they encode: the text is parsed,
+ * decoded against the member's shape, encoded the model-driven way into a
+ * scratch buffer and compared, so a raw value that does not fit its member
+ * fails the tests as a wrong tree would.
+ *
+ * Representation: a jansson object whose only key is API_JSON_RAW_KEY,
+ * holding the text as a string. The key begins with byte 0xff, which is
+ * never valid UTF-8, so no model member, decoded input, map key or stored
+ * record can spell it: no data passes for a raw value. Only the JSON body
+ * encoders accept one; the XML, query and HTTP-binding encoders fail with
+ * ERR_INTERNAL naming the member. A handler returns raw values only when
+ * api_call_takes_raw_json() says the output goes to a JSON encoder.
+ */
+#define API_JSON_RAW_KEY "\377slipway.raw" /* \377: byte 0xff */
+
+/* A raw value holding (a copy of) the text of `encoded`, which is released.
+ * It is an ordinary jansson value: whoever holds the output tree owns it. */
+json_t *api_json_raw(struct buf *encoded);
+
+/* The text of raw value `v` and its length, or NULL when `v` is not one. */
+const char *api_json_raw_text(json_t *v, size_t *len_out);
+
+/*
+ * True when the call's output is encoded by a JSON body encoder: it came
+ * over the wire (call->http is set) to an awsJson or restJson service. A
+ * call made in process (tests, another service) reads its output itself
+ * and gets plain trees.
+ */
+bool api_call_takes_raw_json(const struct api_call *call);
+
+/*
  * One entry of a service's operation table. `ctx`, when set, reaches the
  * handler as call->op_ctx, so one handler can serve operations that differ
  * only in what they act on (AttachUserPolicy / AttachRolePolicy ...).

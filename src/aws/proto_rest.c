@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "base/common.h"
+#include "aws/api.h"
 #include "aws/proto_rest.h"
 #include "aws/protocol_impl.h"
 #include "base/alloc.h"
@@ -1184,6 +1185,11 @@ int rest_encode_bindings(struct http_response *resp, const struct model_shape *s
         json_t *item = json_object_get(value, m->name);
         if (!item || json_is_null(item))
             continue;
+        size_t raw_len;
+        /* Pre-encoded JSON (api.h) belongs in JSON bodies only. */
+        if (api_json_raw_text(item, &raw_len))
+            return err_set(ERR_INTERNAL,
+                           "output '%s' is pre-encoded JSON, which only JSON bodies take", m->name);
         int rc = 0;
         switch (m->location) {
         case LOC_HEADER:

@@ -2386,8 +2386,32 @@ static size_t log_page_stream_name(struct log_page_builder *b, int64_t stream_id
     return at;
 }
 
-static void log_page_add(struct log_page_builder *b, sqlite3_stmt *stmt, const char *message,
-                         size_t len, bool group_read)
+/*
+ * Room for the page before the first row, so a full page (10,000 events,
+ * 1 MB) is not grown by doubling, which copies the text and the items
+ * several times over and touches twice the memory. The kept bytes bound the
+ * text (each event counts its message plus STORE_LOG_EVENT_OVERHEAD, more
+ * than its terminator); small limits reserve 256 bytes an event.
+ */
+static void log_page_reserve(struct log_page_builder *b, const struct store_log_read_query *q)
+{
+    size_t events = q->limit;
+    size_t text = events * 256;
+    if (q->max_bytes) {
+        if (events > q->max_bytes / STORE_LOG_EVENT_OVERHEAD + 1)
+            events = q->max_bytes / STORE_LOG_EVENT_OVERHEAD + 1;
+        if (text > q->max_bytes)
+            text = q->max_bytes;
+    }
+    b->alloc = events;
+    b->page.items = xmalloc(events * sizeof(*b->page.items));
+    b->message_at = xmalloc(events * sizeof(*b->message_at));
+    b->stream_at = xmalloc(events * sizeof(*b->stream_at));
+    buf_grow(&b->text, text);
+}
+
+static void log_page_add(struct log_page_builder *b, sqlite3_stmt *stmt, struct store_log_pos pos,
+                         const char *message, size_t len, bool group_read)
 {
     size_t n = b->page.len;
     if (n == b->alloc) {
@@ -2398,8 +2422,8 @@ static void log_page_add(struct log_page_builder *b, sqlite3_stmt *stmt, const c
     }
     struct store_log_event *e = &b->page.items[n];
     *e = (struct store_log_event){
-        .id = sqlite3_column_int64(stmt, 0),
-        .timestamp_ms = sqlite3_column_int64(stmt, 1),
+        .id = pos.id,
+        .timestamp_ms = pos.timestamp_ms,
         .ingested_ms = sqlite3_column_int64(stmt, 2),
         .message_len = len,
     };
@@ -2490,6 +2514,7 @@ static int sqlite_log_read(struct store_log_page *out, struct store *s, struct s
     }
 
     size_t examined = 0, bytes = 0;
+    log_page_reserve(&b, q);
     b.page.last = q->from;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         /* A row beyond a limit is not consumed: it only says more follow. */
@@ -2514,12 +2539,13 @@ static int sqlite_log_read(struct store_log_page *out, struct store *s, struct s
             break;
         }
         examined++;
+        /* Each column read costs a call into SQLite: read these once. */
         b.page.last =
             (struct store_log_pos){sqlite3_column_int64(stmt, 1), sqlite3_column_int64(stmt, 0)};
         if (!keep)
             continue;
         bytes += len + STORE_LOG_EVENT_OVERHEAD;
-        log_page_add(&b, stmt, message, len, group_read);
+        log_page_add(&b, stmt, b.page.last, message, len, group_read);
     }
     r = 0;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)

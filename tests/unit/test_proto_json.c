@@ -1,6 +1,7 @@
 /*
  * awsJson (src/aws/proto_json.c) beyond the protocol vectors: type errors
- * with member paths, invalid UTF-8, the depth limit, empty bodies, targets.
+ * with member paths, invalid UTF-8, the depth limit, empty bodies, targets,
+ * pre-encoded (raw) values.
  */
 #include "base/common.h"
 
@@ -8,6 +9,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "aws/api.h"
 #include "aws/model_load.h"
 #include "aws/proto_rest.h"
 #include "aws/protocol.h"
@@ -375,6 +377,172 @@ static void test_encode_error(void **state)
     json_decref(fields);
 }
 
+/*
+ * Pre-encoded JSON (api_json_raw): appended as is where a JSON body
+ * encoder meets it, checked against the model in debug builds, refused by
+ * the other encoders.
+ */
+static json_t *raw(const char *text)
+{
+    struct buf b = BUF_INIT;
+    buf_adds(&b, text);
+    return api_json_raw(&b);
+}
+
+/* Encodes `output` (consumed) as PutThing's; the body, or NULL with *rc. */
+static char *encode_put(struct fixture *f, json_t *output, int *rc)
+{
+    struct http_response resp;
+    http_response_init(&resp);
+    *rc = json_protocol_encode(&resp, f->svc, f->put, output, NULL);
+    json_decref(output);
+    char *body = *rc == 0 ? buf_detach(&resp.body, NULL) : NULL;
+    http_response_release(&resp);
+    return body;
+}
+
+static void test_raw_encodes_like_the_tree(void **state)
+{
+    struct fixture *f = *state;
+    const char *tags = "[{\"Key\":\"a\\\"b\",\"Value\":\"\\u0001\xc3\xa9\"},{\"Key\":\"k2\"}]";
+    int rc;
+    char *tree = encode_put(f,
+                            json_pack("{s:s, s:I, s:[{s:s, s:s}, {s:s}]}", "Id", "i-1", "Created",
+                                      (json_int_t)1576540098250LL, "Tags", "Key", "a\"b", "Value",
+                                      "\x01\xc3\xa9", "Key", "k2"),
+                            &rc);
+    assert_int_equal(rc, 0);
+
+    /* A raw list, a raw timestamp, and a raw whole output. */
+    char *with_raw = encode_put(f,
+                                json_pack("{s:s, s:o, s:o}", "Id", "i-1", "Created",
+                                          raw("1576540098.25"), "Tags", raw(tags)),
+                                &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(with_raw, tree);
+    char *whole = encode_put(f, raw(tree), &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(whole, tree);
+
+    /* An empty raw list is as good as an empty tree. */
+    char *empty = encode_put(f, json_pack("{s:o}", "Tags", raw("[]")), &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(empty, "{\"Tags\":[]}");
+    free(tree);
+    free(with_raw);
+    free(whole);
+    free(empty);
+
+    /* Data cannot pass for a raw value: the key is not UTF-8. */
+    json_t *lookalike = json_pack("{s:s}", "slipway.raw", "[]");
+    size_t len;
+    assert_null(api_json_raw_text(lookalike, &len));
+    json_decref(lookalike);
+    json_t *r = raw("[1]");
+    assert_string_equal(api_json_raw_text(r, &len), "[1]");
+    assert_int_equal(len, 3);
+    json_decref(r);
+}
+
+/* Encodes PutThing's output with `tags_text` as raw Tags; must fail with
+ * ERR_INTERNAL and a message holding `message`. */
+static void raw_tags_fail(struct fixture *f, const char *tags_text, const char *message)
+{
+    int rc;
+    char *body = encode_put(f, json_pack("{s:s, s:o}", "Id", "x", "Tags", raw(tags_text)), &rc);
+    if (rc != ERR_INTERNAL)
+        fail_msg("raw Tags '%s' gave %d (%s), not ERR_INTERNAL", tags_text, rc, body ? body : "");
+    if (!strstr(err_msg(), message))
+        fail_msg("message '%s' lacks '%s'", err_msg(), message);
+}
+
+static void test_raw_that_does_not_fit_fails_in_debug_builds(void **state)
+{
+    struct fixture *f = *state;
+#ifdef NDEBUG
+    (void)f;
+    (void)raw_tags_fail;
+    skip();
+#else
+    /* A wrong type fails as a wrong tree does, with the member's path. */
+    raw_tags_fail(f, "[{\"Key\":7}]", "'Tags[0].Key' must be a string");
+    raw_tags_fail(f, "[{\"Key\":\"k\"},5]", "'Tags[1]' must be an object");
+    raw_tags_fail(f, "{\"Key\":\"k\"}", "'Tags' must be a list");
+    /* Text the encoder would not write: members out of model order,
+     * unknown members, spacing, nulls, escapes written differently. */
+    raw_tags_fail(f, "[{\"Value\":\"v\",\"Key\":\"k\"}]",
+                  "'Tags' is pre-encoded JSON that differs");
+    raw_tags_fail(f, "[{\"Key\":\"k\",\"Extra\":1}]", "differs from its model encoding at byte 11");
+    raw_tags_fail(f, "[{\"Key\": \"k\"}]", "differs");
+    raw_tags_fail(f, "[{\"Key\":\"k\",\"Value\":null}]", "differs");
+    raw_tags_fail(f, "[{\"Key\":\"\\u0041\"}]", "differs");
+    raw_tags_fail(f, "[{\"Key\":\"k\"}", "'Tags' is pre-encoded JSON that does not parse");
+    /* A raw timestamp is checked in the member's format. */
+    int rc;
+    encode_put(f, json_pack("{s:o}", "Stamp", raw("1576540098")), &rc);
+    assert_int_equal(rc, ERR_INTERNAL);
+    assert_non_null(strstr(err_msg(), "'Stamp' is pre-encoded JSON that differs"));
+#endif
+}
+
+static void test_raw_only_in_json_bodies(void **state)
+{
+    struct fixture *f = *state;
+    /* A restJson body written whole from a raw value would carry the
+     * members bound to headers. */
+    struct buf out = BUF_INIT;
+    json_t *r = raw("{\"Id\":\"x\"}");
+    assert_int_equal(json_body_encode(&out, f->put->output, r, true), ERR_INTERNAL);
+    buf_release(&out);
+    json_decref(r);
+
+    struct http_response resp;
+    /* awsQuery (XML): sts GetCallerIdentity. */
+    const struct model_service *sts = model_service_find("sts");
+    const struct model_operation *op = model_operation_find(sts, "GetCallerIdentity", 17);
+    json_t *output = json_pack("{s:o}", "Arn", raw("\"arn:aws:iam::1:user/a\""));
+    http_response_init(&resp);
+    assert_int_equal(query_protocol_encode(&resp, sts, op, output, "r"), ERR_INTERNAL);
+    assert_string_equal(err_msg(), "output 'Arn' is pre-encoded JSON, which only JSON bodies take");
+    http_response_release(&resp);
+    json_decref(output);
+    output = raw("{}");
+    http_response_init(&resp);
+    assert_int_equal(query_protocol_encode(&resp, sts, op, output, "r"), ERR_INTERNAL);
+    http_response_release(&resp);
+    json_decref(output);
+
+    /* restXml: an element and a header of S3. */
+    const struct model_service *s3 = model_service_find("s3");
+    op = model_operation_find(s3, "ListBuckets", 11);
+    output = json_pack("{s:o}", "Buckets", raw("[]"));
+    http_response_init(&resp);
+    assert_int_equal(restxml_encode(&resp, s3, op, output, "r"), ERR_INTERNAL);
+    assert_non_null(strstr(err_msg(), "'Buckets' is pre-encoded JSON"));
+    http_response_release(&resp);
+    json_decref(output);
+    op = model_operation_find(s3, "HeadObject", 10);
+    output = json_pack("{s:o}", "ContentType", raw("\"text/plain\""));
+    http_response_init(&resp);
+    assert_int_equal(restxml_encode(&resp, s3, op, output, "r"), ERR_INTERNAL);
+    assert_non_null(strstr(err_msg(), "'ContentType' is pre-encoded JSON"));
+    http_response_release(&resp);
+    json_decref(output);
+}
+
+static void test_raw_json_is_for_calls_from_the_wire(void **state)
+{
+    struct fixture *f = *state;
+    struct aws_request req = request("Demo_20240101.PutThing", "{}", 2);
+    struct api_call call = {.service = f->svc, .op = f->put};
+    /* In process: the caller reads the output itself. */
+    assert_false(api_call_takes_raw_json(&call));
+    call.http = &req;
+    assert_true(api_call_takes_raw_json(&call));
+    call.service = model_service_find("s3");
+    assert_false(api_call_takes_raw_json(&call));
+}
+
 static void test_compiled_model_round_trip(void **state)
 {
     (void)state;
@@ -410,6 +578,10 @@ int main(void)
         cmocka_unit_test(test_match_errors),
         cmocka_unit_test(test_encode_output),
         cmocka_unit_test(test_encode_error),
+        cmocka_unit_test(test_raw_encodes_like_the_tree),
+        cmocka_unit_test(test_raw_that_does_not_fit_fails_in_debug_builds),
+        cmocka_unit_test(test_raw_only_in_json_bodies),
+        cmocka_unit_test(test_raw_json_is_for_calls_from_the_wire),
         cmocka_unit_test(test_compiled_model_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
