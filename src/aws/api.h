@@ -22,6 +22,7 @@
 struct store;
 struct blob_store;
 struct blob_writer;
+struct master_key;
 
 /*
  * A request body streamed to the blob store instead of memory: the input of
@@ -77,6 +78,8 @@ struct api_call {
     const char *partition; /* "aws" */
     struct store *store;
     struct blob_store *blobs;
+    /* Seals secret values at rest (store/master_key.h). */
+    const struct master_key *master_key;
     /* The request as received, for the few operations that need more than
      * their params (streaming bodies, presigned URLs). */
     const struct aws_request *http;

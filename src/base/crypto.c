@@ -266,3 +266,65 @@ bool secure_equal(const void *a, const void *b, size_t len)
 {
     return CRYPTO_memcmp(a, b, len) == 0;
 }
+
+static EVP_CIPHER_CTX *aead_ctx(void)
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (!ctx)
+        abort();
+    return ctx;
+}
+
+void aead_seal(struct buf *out, const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aad_len,
+               const void *plain, size_t len)
+{
+    uint8_t nonce[AEAD_NONCE_LEN];
+    random_bytes(nonce, sizeof(nonce));
+    if (len > INT_MAX || aad_len > INT_MAX)
+        abort(); /* callers bound what they seal far below this */
+    EVP_CIPHER_CTX *ctx = aead_ctx();
+    size_t start = out->len;
+    buf_grow(out, AEAD_OVERHEAD + len);
+    buf_add(out, nonce, sizeof(nonce));
+    int n = 0, m = 0;
+    uint8_t *dst = (uint8_t *)out->data + out->len;
+    if (!EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) ||
+        (aad_len && !EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len)) ||
+        !EVP_EncryptUpdate(ctx, dst, &n, plain, (int)len) ||
+        !EVP_EncryptFinal_ex(ctx, dst + n, &m) ||
+        !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, AEAD_TAG_LEN, dst + n + m))
+        abort(); /* AES-GCM with valid arguments does not fail */
+    out->len = start + AEAD_NONCE_LEN + (size_t)(n + m) + AEAD_TAG_LEN;
+    out->data[out->len] = '\0';
+    EVP_CIPHER_CTX_free(ctx);
+}
+
+int aead_open(struct buf *out, const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aad_len,
+              const void *sealed, size_t len)
+{
+    if (len < AEAD_OVERHEAD || len > INT_MAX || aad_len > INT_MAX)
+        return err_set(ERR_INVALID, "sealed value is malformed");
+    const uint8_t *in = sealed;
+    size_t clen = len - AEAD_OVERHEAD;
+    EVP_CIPHER_CTX *ctx = aead_ctx();
+    size_t start = out->len;
+    buf_grow(out, clen);
+    uint8_t *dst = (uint8_t *)out->data + out->len;
+    uint8_t tag[AEAD_TAG_LEN];
+    memcpy(tag, in + AEAD_NONCE_LEN + clen, AEAD_TAG_LEN);
+    int n = 0, m = 0;
+    bool ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in) &&
+              (!aad_len || EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len)) &&
+              EVP_DecryptUpdate(ctx, dst, &n, in + AEAD_NONCE_LEN, (int)clen) &&
+              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, AEAD_TAG_LEN, tag) &&
+              EVP_DecryptFinal_ex(ctx, dst + n, &m) > 0;
+    EVP_CIPHER_CTX_free(ctx);
+    if (!ok) {
+        explicit_bzero(dst, clen);
+        out->data[start] = '\0';
+        return err_set(ERR_INVALID, "sealed value does not open with this key and context");
+    }
+    out->len = start + (size_t)(n + m);
+    out->data[out->len] = '\0';
+    return 0;
+}

@@ -51,6 +51,23 @@ int base64_decode(struct buf *out, const char *s, size_t len);
 /* Cryptographically secure random bytes; aborts if the RNG fails. */
 void random_bytes(void *out, size_t len);
 
+/*
+ * AES-256-GCM. aead_seal() appends nonce (12 random bytes) || ciphertext ||
+ * tag (16 bytes) to `out`; aead_open() appends the plaintext, or returns
+ * ERR_INVALID (out untouched) when the input was not sealed with this key
+ * and this `aad` or was altered. `aad` is authenticated, not encrypted: the
+ * context a value belongs to, so that a ciphertext moved to another record
+ * does not open there.
+ */
+#define AEAD_KEY_LEN   32
+#define AEAD_NONCE_LEN 12
+#define AEAD_TAG_LEN   16
+#define AEAD_OVERHEAD  (AEAD_NONCE_LEN + AEAD_TAG_LEN)
+void aead_seal(struct buf *out, const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aad_len,
+               const void *plain, size_t len);
+int aead_open(struct buf *out, const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aad_len,
+              const void *sealed, size_t len);
+
 /* Constant-time comparison, for MACs and secrets. */
 bool secure_equal(const void *a, const void *b, size_t len);
 

@@ -534,6 +534,7 @@ static void run_operation(struct api_request *r, const struct principal *princip
         .secure_transport = r->http->secure,
         .op_ctx = entry->ctx,
         .blobs = r->route->blobs,
+        .master_key = r->route->master_key,
         .upload = upload,
         .download = {.fd = -1},
     };

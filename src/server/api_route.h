@@ -5,6 +5,7 @@
 
 struct store;
 struct blob_store;
+struct master_key;
 
 /*
  * The AWS API route: every request that is not for /_slipway/ or git.
@@ -14,6 +15,7 @@ struct blob_store;
 struct api_route {
     struct store *store;
     struct blob_store *blobs;
+    const struct master_key *master_key;
     /* Hosts "<bucket>.<s3_domain>" address S3 buckets virtual-host style;
      * NULL or "" for path style only. */
     const char *s3_domain;

@@ -19,6 +19,7 @@
 #include "services/logs/logs.h"
 #include "services/s3/s3.h"
 #include "store/blob.h"
+#include "store/master_key.h"
 #include "store/store.h"
 
 /* How long a stop waits for requests in flight. */
@@ -134,8 +135,10 @@ int server_run(const struct server_config *cfg)
     int exit_code = 1;
     struct buf path = BUF_INIT;
 
+    struct master_key master_key;
     if (make_data_dir(cfg->data_dir) < 0 || store_open(&store, cfg->data_dir, NULL) < 0 ||
-        blob_store_open(&blobs, cfg->data_dir) < 0) {
+        blob_store_open(&blobs, cfg->data_dir) < 0 ||
+        master_key_load(&master_key, cfg->data_dir) < 0) {
         log_error("server", "%s", err_msg());
         goto done;
     }
@@ -158,6 +161,7 @@ int server_run(const struct server_config *cfg)
     struct api_route api = {
         .store = store,
         .blobs = blobs,
+        .master_key = &master_key,
         .s3_domain = cfg->s3_domain,
         .default_account_id = cfg->account_id,
         .default_region = cfg->region,
@@ -217,6 +221,7 @@ done:
         authorizer_shutdown();
     blob_store_free(blobs);
     store_free(store);
+    explicit_bzero(&master_key, sizeof(master_key));
     buf_release(&path);
     if (exit_code == 0)
         log_info("server", "stopped");
