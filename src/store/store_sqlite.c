@@ -1138,6 +1138,38 @@ static void sqlite_tx_rollback(struct store_tx *base)
 
 /* --- Documents ----------------------------------------------------------- */
 
+/*
+ * Steps `stmt` and reads each row into the next of a growing array of
+ * `size`-byte items (zeroed first) with `from_row`, up to `limit` items; a
+ * row past the limit sets *more and ends the read. The queries ask for
+ * limit + 1 rows for this. Returns SQLITE_DONE or SQLite's error code; the
+ * items read are the caller's to release either way.
+ */
+static int collect_rows(void **items, size_t *len, bool *more, size_t size, size_t limit,
+                        sqlite3_stmt *stmt, void (*from_row)(void *item, sqlite3_stmt *stmt))
+{
+    char *array = *items;
+    size_t alloc = *len;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (*len == limit) {
+            *more = true;
+            rc = SQLITE_DONE;
+            break;
+        }
+        if (*len == alloc) {
+            alloc = alloc ? alloc * 2 : 8;
+            array = xrealloc(array, alloc * size);
+        }
+        void *item = array + *len * size;
+        memset(item, 0, size);
+        from_row(item, stmt);
+        (*len)++;
+    }
+    *items = array;
+    return rc;
+}
+
 static void doc_from_row(struct store_doc *doc, sqlite3_stmt *stmt)
 {
     doc->name = column_dup(stmt, 0, NULL);
@@ -1145,6 +1177,11 @@ static void doc_from_row(struct store_doc *doc, sqlite3_stmt *stmt)
     doc->version = sqlite3_column_int64(stmt, 2);
     doc->created_ms = sqlite3_column_int64(stmt, 3);
     doc->updated_ms = sqlite3_column_int64(stmt, 4);
+}
+
+static void doc_row(void *item, sqlite3_stmt *stmt)
+{
+    doc_from_row(item, stmt);
 }
 
 static void take_doc(sqlite3_stmt *stmt, void *arg)
@@ -1338,7 +1375,6 @@ static int sqlite_doc_list(struct store_doc_page *out, struct store *s, struct s
 {
     _cleanup_buf_ struct buf upper = BUF_INIT;
     struct store_doc_page page = {0};
-    size_t alloc = 0;
     struct op op;
     sqlite3_stmt *stmt;
     int r, rc;
@@ -1362,17 +1398,10 @@ static int sqlite_doc_list(struct store_doc_page *out, struct store *s, struct s
         return op_end(&op, op_fail(&op, rc, "binding a document query"));
 
     /* One row more than asked says whether another page follows. */
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (page.len == q->limit) {
-            page.more = true;
-            break;
-        }
-        ALLOC_GROW(page.items, page.len + 1, alloc);
-        page.items[page.len] = (struct store_doc){0};
-        doc_from_row(&page.items[page.len++], stmt);
-    }
+    rc = collect_rows((void **)&page.items, &page.len, &page.more, sizeof(*page.items), q->limit,
+                      stmt, doc_row);
     r = 0;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE)
         r = op_fail(&op, rc, "listing documents");
     if ((r = op_end(&op, r)) < 0) {
         store_doc_page_release(&page);
@@ -1965,13 +1994,24 @@ static int sqlite_log_group_get(struct store_log_group *out, struct store *s, st
     return 0;
 }
 
+static void log_group_entry_row(void *item, sqlite3_stmt *stmt)
+{
+    struct store_log_group_entry *e = item;
+    e->name = column_dup(stmt, 0, NULL);
+    e->group = (struct store_log_group){
+        .created_ms = sqlite3_column_int64(stmt, 1),
+        .retention_days = sqlite3_column_int(stmt, 2),
+        .stored_bytes = sqlite3_column_int64(stmt, 3),
+        .event_count = sqlite3_column_int64(stmt, 4),
+    };
+}
+
 static int sqlite_log_group_list(struct store_log_group_page *out, struct store *s,
                                  struct store_tx *tx, const char *scope, const char *prefix,
                                  const char *after, size_t limit)
 {
     _cleanup_buf_ struct buf upper = BUF_INIT;
     struct store_log_group_page page = {0};
-    size_t alloc = 0;
     struct op op;
     sqlite3_stmt *stmt;
     int r, rc;
@@ -1992,23 +2032,10 @@ static int sqlite_log_group_list(struct store_log_group_page *out, struct store 
          bind_text_len(stmt, 3, upper.data, upper.len) | bind_int64(stmt, 4, (int64_t)limit + 1);
     if (rc != SQLITE_OK)
         return op_end(&op, op_fail(&op, rc, "binding a log group query"));
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (page.len == limit) {
-            page.more = true;
-            break;
-        }
-        ALLOC_GROW(page.items, page.len + 1, alloc);
-        struct store_log_group_entry *e = &page.items[page.len++];
-        e->name = column_dup(stmt, 0, NULL);
-        e->group = (struct store_log_group){
-            .created_ms = sqlite3_column_int64(stmt, 1),
-            .retention_days = sqlite3_column_int(stmt, 2),
-            .stored_bytes = sqlite3_column_int64(stmt, 3),
-            .event_count = sqlite3_column_int64(stmt, 4),
-        };
-    }
+    rc = collect_rows((void **)&page.items, &page.len, &page.more, sizeof(*page.items), limit, stmt,
+                      log_group_entry_row);
     r = 0;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE)
         r = op_fail(&op, rc, "listing log groups");
     if ((r = op_end(&op, r)) < 0) {
         store_log_group_page_release(&page);
@@ -2108,6 +2135,11 @@ static void log_stream_from_row(struct store_log_stream *out, sqlite3_stmt *stmt
     out->upload_count = sqlite3_column_int64(stmt, 7);
 }
 
+static void log_stream_row(void *item, sqlite3_stmt *stmt)
+{
+    log_stream_from_row(item, stmt);
+}
+
 static void take_log_stream(sqlite3_stmt *stmt, void *arg)
 {
     log_stream_from_row(arg, stmt);
@@ -2197,7 +2229,6 @@ static int sqlite_log_stream_list(struct store_log_stream_page *out, struct stor
 {
     _cleanup_buf_ struct buf upper = BUF_INIT;
     struct store_log_stream_page page = {0};
-    size_t alloc = 0;
     struct log_ids ids;
     struct op op;
     sqlite3_stmt *stmt;
@@ -2252,17 +2283,10 @@ static int sqlite_log_stream_list(struct store_log_stream_page *out, struct stor
     if (rc != SQLITE_OK)
         return op_end(&op, op_fail(&op, rc, "binding a log stream query"));
 
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (page.len == q->limit) {
-            page.more = true;
-            break;
-        }
-        ALLOC_GROW(page.items, page.len + 1, alloc);
-        page.items[page.len] = (struct store_log_stream){0};
-        log_stream_from_row(&page.items[page.len++], stmt);
-    }
+    rc = collect_rows((void **)&page.items, &page.len, &page.more, sizeof(*page.items), q->limit,
+                      stmt, log_stream_row);
     r = 0;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE)
         r = op_fail(&op, rc, "listing log streams");
     if ((r = op_end(&op, r)) < 0) {
         store_log_stream_page_release(&page);
