@@ -18,6 +18,7 @@
 #include "services/iam/iam.h"
 #include "services/logs/logs.h"
 #include "services/s3/s3.h"
+#include "services/secretsmanager/secretsmanager.h"
 #include "store/blob.h"
 #include "store/master_key.h"
 #include "store/store.h"
@@ -30,6 +31,7 @@
 #define RETENTION_EVERY_MS (60 * 1000)
 #define LIFECYCLE_EVERY_MS (60 * 1000)
 #define BLOB_GC_EVERY_MS   (60 * 1000)
+#define SECRETS_EVERY_MS   (60 * 1000)
 
 /* scheduler_task_fn: requeues jobs whose workers stopped renewing. */
 static int reclaim_task(void *ctx, int64_t now_ms)
@@ -47,6 +49,8 @@ static int start_scheduler(struct scheduler **out, struct store *store, struct s
     scheduler_add(sched, "logs-retention", RETENTION_EVERY_MS, true, logs_retention_task, store);
     scheduler_add(sched, "s3-lifecycle", LIFECYCLE_EVERY_MS, true, s3_lifecycle_task, s3);
     scheduler_add(sched, "s3-blob-gc", BLOB_GC_EVERY_MS, true, s3_blob_gc_task, s3);
+    scheduler_add(sched, "secretsmanager-purge", SECRETS_EVERY_MS, true, secretsmanager_purge_task,
+                  store);
     int rc = scheduler_start(sched);
     if (rc < 0) {
         scheduler_free(sched);

@@ -3,13 +3,13 @@
 #include "services/iam/iam.h"
 #include "services/logs/logs.h"
 #include "services/s3/s3.h"
+#include "services/secretsmanager/secretsmanager.h"
+#include "services/ssm/ssm.h"
 #include "services/sts/sts.h"
 
 static const struct api_service *const services[] = {
-    &iam_api_service,
-    &logs_api_service,
-    &s3_api_service,
-    &sts_api_service,
+    &iam_api_service, &logs_api_service, &s3_api_service, &secretsmanager_api_service,
+    &ssm_api_service, &sts_api_service,
 };
 
 const struct api_service *services_find(const char *name)
