@@ -300,3 +300,95 @@ class TestScopedPolicy(SecretsCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestCliEveryOperation(SecretsCase):
+    """Each Secrets Manager operation through the aws CLI (v1 here, v2 with
+    Debian's), with the errors AWS names."""
+
+    def cli(self, *args):
+        return self.srv.aws_json("secretsmanager", *args)
+
+    def cli_error(self, code, *args):
+        rc, _, err = self.srv.aws("secretsmanager", *args, check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn(f"({code})", err)
+        return err
+
+    def test_walkthrough(self):
+        name = "cli-walk/db"
+        self.addCleanup(self.force_delete, name)
+        arn = self.cli("create-secret", "--name", name, "--secret-string", "one")["ARN"]
+        self.assertTrue(arn.startswith(ARN_PREFIX + name + "-"), arn)
+        self.cli_error("ResourceExistsException", "create-secret", "--name", name,
+                       "--secret-string", "x")
+        self.cli_error("ResourceNotFoundException", "get-secret-value", "--secret-id",
+                       "cli-walk/none")
+        first = self.cli("get-secret-value", "--secret-id", name)
+        self.assertEqual(first["SecretString"], "one")
+
+        second = self.cli("put-secret-value", "--secret-id", name, "--secret-string", "two")
+        self.assertEqual(self.cli("get-secret-value", "--secret-id", arn)["SecretString"], "two")
+        prev = self.cli("get-secret-value", "--secret-id", name, "--version-stage",
+                        "AWSPREVIOUS")
+        self.assertEqual(prev["SecretString"], "one")
+        self.cli("update-secret", "--secret-id", name, "--description", "from the CLI")
+        self.assertEqual(self.cli("describe-secret", "--secret-id", name)["Description"],
+                         "from the CLI")
+        # Move AWSCURRENT back to the first version.
+        self.cli("update-secret-version-stage", "--secret-id", name, "--version-stage",
+                 "AWSCURRENT", "--move-to-version-id", first["VersionId"],
+                 "--remove-from-version-id", second["VersionId"])
+        self.assertEqual(self.cli("get-secret-value", "--secret-id", name)["SecretString"], "one")
+        versions = self.cli("list-secret-version-ids", "--secret-id", name)["Versions"]
+        self.assertEqual(sorted(v["VersionId"] for v in versions),
+                         sorted([first["VersionId"], second["VersionId"]]))
+        listed = self.cli("list-secrets", "--filters", "Key=name,Values=cli-walk/")
+        self.assertEqual([s["Name"] for s in listed["SecretList"]], [name])
+
+        self.srv.aws("secretsmanager", "tag-resource", "--secret-id", name, "--tags",
+                     "Key=team,Value=build")
+        self.assertEqual(self.cli("describe-secret", "--secret-id", name)["Tags"],
+                         [{"Key": "team", "Value": "build"}])
+        self.srv.aws("secretsmanager", "untag-resource", "--secret-id", name, "--tag-keys",
+                     "team")
+        self.assertNotIn("Tags", {k: v for k, v in
+                                  self.cli("describe-secret", "--secret-id", name).items()
+                                  if v})
+
+        pw = self.cli("get-random-password", "--password-length", "24",
+                      "--exclude-punctuation")["RandomPassword"]
+        self.assertEqual(len(pw), 24)
+        self.assertFalse(set(pw) & set(string.punctuation), pw)
+
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+        got = self.cli("validate-resource-policy", "--resource-policy", policy)
+        self.assertTrue(got["PolicyValidationPassed"])
+        self.cli("put-resource-policy", "--secret-id", name, "--resource-policy", policy)
+        got = self.cli("get-resource-policy", "--secret-id", name)
+        self.assertEqual(json.loads(got["ResourcePolicy"]), json.loads(policy))
+        self.cli("delete-resource-policy", "--secret-id", name)
+        self.assertNotIn("ResourcePolicy", self.cli("get-resource-policy", "--secret-id", name))
+
+        rc, _, err = self.srv.aws("secretsmanager", "batch-get-secret-value", "--secret-id-list",
+                                  name, check=False)
+        if "Invalid choice" not in err:  # Debian's CLI 2.9 predates the operation
+            self.assertEqual(rc, 0, err)
+
+        deleted = self.cli("delete-secret", "--secret-id", name, "--recovery-window-in-days", "7")
+        self.assertIn("DeletionDate", deleted)
+        err = self.cli_error("InvalidRequestException", "get-secret-value", "--secret-id", name)
+        self.assertIn("marked for deletion", err)
+        self.cli("restore-secret", "--secret-id", name)
+        self.assertEqual(self.cli("get-secret-value", "--secret-id", name)["SecretString"], "one")
+
+
+class TestModelConstraints(SecretsCase):
+    def test_constraint_violation_is_validation_exception(self):
+        # Secrets Manager names a broken model constraint ValidationException
+        # (CloudWatch Logs, for one, says InvalidParameterException).
+        resp = self.assertClientError(self.sm.get_random_password, "ValidationException",
+                                      status=400, PasswordLength=5000)
+        self.assertIn("passwordLength", resp["Error"]["Message"])

@@ -290,3 +290,76 @@ class TestAuthorization(SsmCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestCliEveryOperation(SsmCase):
+    """Each Parameter Store operation through the aws CLI (v1 here, v2 with
+    Debian's), with the errors AWS names."""
+
+    def cli(self, *args):
+        return self.srv.aws_json("ssm", *args)
+
+    def cli_error(self, code, *args):
+        rc, _, err = self.srv.aws("ssm", *args, check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn(f"({code})", err)
+        return err
+
+    def test_walkthrough(self):
+        p = "/cli-walk/db/url"
+        self.addCleanup(self.delete, p)
+        self.addCleanup(self.delete, "/cli-walk/db/pass")
+        self.assertEqual(self.cli("put-parameter", "--name", p, "--value", "v1", "--type",
+                                  "String")["Version"], 1)
+        self.cli_error("ParameterAlreadyExists", "put-parameter", "--name", p, "--value", "x",
+                       "--type", "String")
+        self.assertEqual(self.cli("put-parameter", "--name", p, "--value", "v2", "--type",
+                                  "String", "--overwrite")["Version"], 2)
+        self.cli("put-parameter", "--name", "/cli-walk/db/pass", "--value", "s3cret",
+                 "--type", "SecureString")
+
+        self.assertEqual(self.cli("get-parameter", "--name", p)["Parameter"]["Value"], "v2")
+        self.assertEqual(self.cli("get-parameter", "--name", f"{p}:1")["Parameter"]["Value"],
+                         "v1")
+        self.cli_error("ParameterVersionNotFound", "get-parameter", "--name", f"{p}:9")
+        self.cli_error("ParameterNotFound", "get-parameter", "--name", "/cli-walk/none")
+        got = self.cli("get-parameter", "--name", "/cli-walk/db/pass", "--with-decryption")
+        self.assertEqual(got["Parameter"]["Value"], "s3cret")
+        got = self.cli("get-parameters", "--names", p, "/cli-walk/none")
+        self.assertEqual([x["Name"] for x in got["Parameters"]], [p])
+        self.assertEqual(got["InvalidParameters"], ["/cli-walk/none"])
+        got = self.cli("get-parameters-by-path", "--path", "/cli-walk", "--recursive")
+        self.assertEqual(sorted(x["Name"] for x in got["Parameters"]),
+                         ["/cli-walk/db/pass", p])
+        got = self.cli("describe-parameters", "--parameter-filters",
+                       "Key=Name,Option=BeginsWith,Values=/cli-walk/")
+        self.assertEqual(sorted(x["Name"] for x in got["Parameters"]),
+                         ["/cli-walk/db/pass", p])
+        got = self.cli("get-parameter-history", "--name", p)
+        self.assertEqual([x["Value"] for x in got["Parameters"]], ["v1", "v2"])
+
+        got = self.cli("label-parameter-version", "--name", p, "--parameter-version", "1",
+                       "--labels", "stable")
+        self.assertEqual(got["InvalidLabels"], [])
+        self.assertEqual(self.cli("get-parameter", "--name", f"{p}:stable")["Parameter"]["Value"],
+                         "v1")
+        got = self.cli("unlabel-parameter-version", "--name", p, "--parameter-version", "1",
+                       "--labels", "stable")
+        self.assertEqual(got["RemovedLabels"], ["stable"])
+
+        self.srv.aws("ssm", "add-tags-to-resource", "--resource-type", "Parameter",
+                     "--resource-id", p, "--tags", "Key=team,Value=build")
+        got = self.cli("list-tags-for-resource", "--resource-type", "Parameter",
+                       "--resource-id", p)
+        self.assertEqual(got["TagList"], [{"Key": "team", "Value": "build"}])
+        self.srv.aws("ssm", "remove-tags-from-resource", "--resource-type", "Parameter",
+                     "--resource-id", p, "--tag-keys", "team")
+        got = self.cli("list-tags-for-resource", "--resource-type", "Parameter",
+                       "--resource-id", p)
+        self.assertEqual(got["TagList"], [])
+
+        self.srv.aws("ssm", "delete-parameter", "--name", "/cli-walk/db/pass")
+        got = self.cli("delete-parameters", "--names", p, "/cli-walk/none")
+        self.assertEqual((got["DeletedParameters"], got["InvalidParameters"]),
+                         ([p], ["/cli-walk/none"]))
+        self.cli_error("ParameterNotFound", "delete-parameter", "--name", p)
