@@ -14,6 +14,7 @@
 #include "base/err.h"
 #include "server/services.h"
 #include "services/iam/iam.h"
+#include "store/master_key.h"
 #include "store/store.h"
 
 #include "store_fixture.h"
@@ -59,15 +60,25 @@ static inline void iam_fixture_close(struct iam_fixture *f)
     free(f);
 }
 
+/* How an iam_fixture_invoke() call went. */
+struct iam_fixture_result {
+    bool found; /* the service has the operation in its model and its table */
+    bool authorized;
+    char code[128];     /* a failure's AWS code, "" when none was set */
+    char message[1024]; /* a failure's message */
+};
+
 /*
- * Runs one operation of `service` as `who`, through its operation table
- * entry as the server does (the admin when NULL); `params`
- * is JSON text. *out, when not NULL, gets the output (the caller releases
- * it). Returns the handler's result.
+ * Runs one operation of `service` as `who` (the admin when NULL), through
+ * its operation table entry as the server does, at the wall clock (fixed
+ * at IAM_FIXTURE_T0 unless a test moves it), with `key` as the master key
+ * (may be NULL). `in` is consumed. *out, when not NULL, gets the output
+ * (the caller releases it). Returns the handler's result.
  */
-static inline int iam_fixture_call(struct iam_fixture *f, const struct principal *who,
-                                   const char *service, const char *op, const char *params,
-                                   json_t **out)
+static inline int iam_fixture_invoke(struct iam_fixture_result *res, struct iam_fixture *f,
+                                     const struct principal *who, const char *service,
+                                     const char *op, json_t *in, const struct master_key *key,
+                                     json_t **out)
 {
     struct api_call call = {
         .request_id = "test",
@@ -77,19 +88,28 @@ static inline int iam_fixture_call(struct iam_fixture *f, const struct principal
         .region = "us-east-1",
         .partition = "aws",
         .store = f->st,
-        .now_ms = IAM_FIXTURE_T0,
+        .master_key = key,
+        .now_ms = clock_now_ms(),
         .source_ip = "127.0.0.1",
+        .download = {.fd = -1},
     };
-    call.op = model_operation_find(call.service, op, strlen(op));
+    memset(res, 0, sizeof(*res));
+    call.op = call.service ? model_operation_find(call.service, op, strlen(op)) : NULL;
     const struct api_operation *entry = services_operation(services_find(service), op);
-    json_t *in = json_loads(params, 0, NULL);
     if (!in || !call.op || !entry) {
         json_decref(in);
-        return err_set(ERR_INVALID, "bad test call %s %s", op, params);
+        return err_set(ERR_INVALID, "no operation %s:%s to test", service, op);
     }
+    res->found = true;
     json_t *result = NULL;
     call.op_ctx = entry->ctx;
+    err_clear();
     int rc = entry->handler(&call, in, &result);
+    res->authorized = call.authorized;
+    if (rc < 0) {
+        snprintf(res->code, sizeof(res->code), "%s", call.error_code);
+        snprintf(res->message, sizeof(res->message), "%s", err_msg());
+    }
     json_decref(in);
     json_decref(call.error_fields);
     json_decref(call.response_headers);
@@ -97,6 +117,21 @@ static inline int iam_fixture_call(struct iam_fixture *f, const struct principal
         *out = result;
     else
         json_decref(result);
+    return rc;
+}
+
+/* iam_fixture_invoke() with `params` as JSON text, as the admin's key-less calls need. */
+static inline int iam_fixture_call(struct iam_fixture *f, const struct principal *who,
+                                   const char *service, const char *op, const char *params,
+                                   json_t **out)
+{
+    struct iam_fixture_result res;
+    json_t *in = json_loads(params, 0, NULL);
+    if (!in)
+        return err_set(ERR_INVALID, "bad test call %s %s", op, params);
+    int rc = iam_fixture_invoke(&res, f, who, service, op, in, NULL, out);
+    if (!res.found)
+        return err_set(ERR_INVALID, "bad test call %s %s", op, params);
     return rc;
 }
 

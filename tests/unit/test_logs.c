@@ -55,38 +55,14 @@ static int teardown(void **state)
 /* Runs a logs operation as the admin; `in` is consumed. Records the error. */
 static int call(struct fixture *f, const char *op, json_t *in, json_t **out)
 {
-    struct api_call c = {
-        .request_id = "test",
-        .service = model_service_find("logs"),
-        .principal = &f->iam->admin,
-        .account_id = ACCOUNT,
-        .region = "us-east-1",
-        .partition = "aws",
-        .store = f->st,
-        .now_ms = clock_now_ms(),
-        .source_ip = "127.0.0.1",
-        .download = {.fd = -1},
-    };
-    c.op = model_operation_find(c.service, op, strlen(op));
-    const struct api_operation *entry = services_operation(services_find("logs"), op);
-    if (!c.op || !entry || !in)
+    struct iam_fixture_result res;
+    int rc = iam_fixture_invoke(&res, f->iam, NULL, "logs", op, in, NULL, out);
+    if (!res.found)
         fail_msg("no such operation %s", op);
-    json_t *result = NULL;
-    err_clear();
-    int rc = entry->handler(&c, in, &result);
-    f->code[0] = f->message[0] = '\0';
-    if (rc < 0) {
-        snprintf(f->code, sizeof(f->code), "%s", c.error_code);
-        snprintf(f->message, sizeof(f->message), "%s", err_msg());
-    } else {
-        assert_true(c.authorized);
-    }
-    json_decref(c.error_fields);
-    json_decref(in);
-    if (out)
-        *out = result;
-    else
-        json_decref(result);
+    snprintf(f->code, sizeof(f->code), "%s", res.code);
+    snprintf(f->message, sizeof(f->message), "%s", res.message);
+    if (rc == 0)
+        assert_true(res.authorized);
     return rc;
 }
 
