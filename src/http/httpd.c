@@ -37,7 +37,7 @@ struct header_list {
 };
 
 /* The least memory a connection's pool gets (see httpd_start). */
-#define HTTPD_POOL_MIN (256 * 1024)
+#define HTTPD_POOL_MIN (128 * 1024)
 
 /* Per-request state, created when the request line arrives. */
 struct request_state {
