@@ -222,6 +222,20 @@ static int secret_open(json_t **rec_out, int64_t *version_out, struct api_call *
     return 0;
 }
 
+/*
+ * The start of every change to one secret: the transaction, then the secret
+ * the request's SecretId names (authorized for the call's action) within it.
+ * On failure *tx is still the caller's to roll back.
+ */
+static int secret_begin_change(struct store_tx **tx, json_t **rec, int64_t *version,
+                               struct api_call *call, json_t *in)
+{
+    int rc = store_tx_begin(tx, call->store);
+    if (rc < 0)
+        return rc;
+    return secret_open(rec, version, call, *tx, str(in, "SecretId"), NULL);
+}
+
 /* --- Versions and stages ----------------------------------------------- */
 
 static json_t *versions(json_t *rec)
@@ -596,8 +610,7 @@ int sm_put_secret_value(struct api_call *call, json_t *in, json_t **out)
     json_t *rec = NULL;
     int64_t version;
     int rc;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0 ||
-        (rc = secret_open(&rec, &version, call, tx, str(in, "SecretId"), NULL)) < 0)
+    if ((rc = secret_begin_change(&tx, &rec, &version, call, in)) < 0)
         return rc;
     struct secret_value value;
     char vid[65];
@@ -633,8 +646,7 @@ int sm_update_secret(struct api_call *call, json_t *in, json_t **out)
     json_t *rec = NULL;
     int64_t version;
     int rc;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0 ||
-        (rc = secret_open(&rec, &version, call, tx, str(in, "SecretId"), NULL)) < 0)
+    if ((rc = secret_begin_change(&tx, &rec, &version, call, in)) < 0)
         return rc;
     struct secret_value value;
     char vid[65];
@@ -672,8 +684,7 @@ int sm_update_secret_version_stage(struct api_call *call, json_t *in, json_t **o
     json_t *rec = NULL;
     int64_t version;
     int rc;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0 ||
-        (rc = secret_open(&rec, &version, call, tx, str(in, "SecretId"), NULL)) < 0)
+    if ((rc = secret_begin_change(&tx, &rec, &version, call, in)) < 0)
         return rc;
     const char *stage = str(in, "VersionStage");
     const char *remove = str(in, "RemoveFromVersionId");
@@ -1311,8 +1322,7 @@ int sm_delete_secret(struct api_call *call, json_t *in, json_t **out)
     json_t *rec = NULL;
     int64_t version;
     int rc;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0 ||
-        (rc = secret_open(&rec, &version, call, tx, str(in, "SecretId"), NULL)) < 0)
+    if ((rc = secret_begin_change(&tx, &rec, &version, call, in)) < 0)
         return rc;
     bool force = flag(in, "ForceDeleteWithoutRecovery", false);
     json_t *window = json_object_get(in, "RecoveryWindowInDays");
@@ -1363,8 +1373,7 @@ int sm_restore_secret(struct api_call *call, json_t *in, json_t **out)
     json_t *rec = NULL;
     int64_t version;
     int rc;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0 ||
-        (rc = secret_open(&rec, &version, call, tx, str(in, "SecretId"), NULL)) < 0)
+    if ((rc = secret_begin_change(&tx, &rec, &version, call, in)) < 0)
         return rc;
     const char *key = str(rec, "PurgeKey");
     if (key) {
@@ -1446,8 +1455,7 @@ static int tags_change(struct api_call *call, json_t *in, bool untag)
     json_t *rec = NULL;
     int64_t version;
     int rc;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0 ||
-        (rc = secret_open(&rec, &version, call, tx, str(in, "SecretId"), NULL)) < 0)
+    if ((rc = secret_begin_change(&tx, &rec, &version, call, in)) < 0)
         return rc;
     if (deleted(rec)) {
         rc = invalid_request(call, MSG_DELETED);
@@ -1660,8 +1668,7 @@ int sm_put_resource_policy(struct api_call *call, json_t *in, json_t **out)
     json_t *rec = NULL;
     int64_t version;
     int rc;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0 ||
-        (rc = secret_open(&rec, &version, call, tx, str(in, "SecretId"), NULL)) < 0)
+    if ((rc = secret_begin_change(&tx, &rec, &version, call, in)) < 0)
         return rc;
     const char *text = str(in, "ResourcePolicy");
     const char *problem = NULL;
@@ -1713,8 +1720,7 @@ int sm_delete_resource_policy(struct api_call *call, json_t *in, json_t **out)
     json_t *rec = NULL;
     int64_t version;
     int rc;
-    if ((rc = store_tx_begin(&tx, call->store)) < 0 ||
-        (rc = secret_open(&rec, &version, call, tx, str(in, "SecretId"), NULL)) < 0)
+    if ((rc = secret_begin_change(&tx, &rec, &version, call, in)) < 0)
         return rc;
     if (deleted(rec)) {
         rc = invalid_request(call, MSG_DELETED);
