@@ -7,9 +7,9 @@
 
 /*
  * IAM: users, groups, roles, instance profiles, access keys, login
- * profiles, managed and inline policies, and the identity lookups the
- * request path needs (who owns an access key, what policies apply to a
- * principal).
+ * profiles, service-specific credentials (git over HTTPS), managed and
+ * inline policies, and the identity lookups the request path needs (who
+ * owns an access key, what policies apply to a principal).
  *
  * Records (kind / scope / name):
  *   iam.user              ACCOUNT / USER
@@ -32,10 +32,13 @@
  *   iam.policy_boundary   ACCOUNT / POLICY_ARN " " TYPE ":" ENTITY      (boundary index)
  *   iam.instance_profile  ACCOUNT / INSTANCE_PROFILE
  *   iam.login_profile     ACCOUNT / USER
+ *   iam.service_credential ACCOUNT / USER "/" CREDENTIAL_ID             (index)
  *   iam.slr_deletion      ACCOUNT / DELETION_TASK_ID
  *   iam.access_key        "global" / ACCESS_KEY_ID  (long-term, AKIA...)
  *   iam.key_last_used     "global" / ACCESS_KEY_ID
  *   sts.session           "global" / ACCESS_KEY_ID  (temporary, ASIA...)
+ *   iam.service_user      "global" / SERVICE_USER_NAME  (service-specific credential,
+ *                         ACCA...: git over HTTPS; the password as a salted hash)
  *
  * Names of users, groups, roles, policies and instance profiles in record
  * names are folded to lower case, since IAM names are unique regardless of
@@ -74,6 +77,19 @@ int iam_credential_lookup(struct iam_credential *out, struct store *st, const ch
  */
 int iam_access_key_used(struct store *st, const char *access_key_id, const char *service,
                         const char *region, int64_t now_ms);
+
+/*
+ * HTTP Basic authentication for git over HTTPS: `username` is a
+ * ServiceUserName, `password` its ServicePassword, `service` the service
+ * ("codecommit.amazonaws.com"). Fills `out` with the owning user as a
+ * principal (as iam_credential_lookup would for the user's access key,
+ * access_key_id empty) when the credential exists, is Active, belongs to
+ * `service` and the password matches; otherwise ERR_DENIED (never say
+ * which part was wrong). The user must still exist.
+ */
+int iam_service_credential_authenticate(struct principal *out, struct store *st,
+                                        const char *username, const char *password,
+                                        const char *service);
 
 /* The account's admin user as a principal (for --auth open). */
 int iam_admin_principal(struct principal *out, struct store *st, const char *account_id);

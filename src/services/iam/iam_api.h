@@ -19,6 +19,13 @@ int iam_update_access_key(struct api_call *call, json_t *in, json_t **out);
 int iam_delete_access_key(struct api_call *call, json_t *in, json_t **out);
 int iam_get_access_key_last_used(struct api_call *call, json_t *in, json_t **out);
 
+/* service_credentials.c */
+int iam_create_service_specific_credential(struct api_call *call, json_t *in, json_t **out);
+int iam_list_service_specific_credentials(struct api_call *call, json_t *in, json_t **out);
+int iam_reset_service_specific_credential(struct api_call *call, json_t *in, json_t **out);
+int iam_update_service_specific_credential(struct api_call *call, json_t *in, json_t **out);
+int iam_delete_service_specific_credential(struct api_call *call, json_t *in, json_t **out);
+
 /* groups.c */
 int iam_create_group(struct api_call *call, json_t *in, json_t **out);
 int iam_get_group(struct api_call *call, json_t *in, json_t **out);

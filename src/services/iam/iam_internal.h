@@ -4,6 +4,7 @@
 #include <jansson.h>
 
 #include "aws/api.h"
+#include "aws/principal.h"
 #include "base/buf.h"
 #include "store/store.h"
 
@@ -33,16 +34,19 @@
 #define IAM_KIND_ACCESS_KEY       "iam.access_key"
 #define IAM_KIND_KEY_LAST_USED    "iam.key_last_used"
 #define IAM_KIND_SESSION          "sts.session"
+#define IAM_KIND_SERVICE_CRED     "iam.service_credential"
+#define IAM_KIND_SERVICE_USER     "iam.service_user"
 #define IAM_SCOPE_GLOBAL          "global"
 
 /* AWS's quotas. */
-#define IAM_ACCESS_KEYS_PER_USER 2
-#define IAM_POLICIES_PER_OWNER   10
-#define IAM_GROUPS_PER_USER      10
-#define IAM_TAGS_PER_ENTITY      50
-#define IAM_VERSIONS_PER_POLICY  5
-#define IAM_MANAGED_POLICY_MAX   6144
-#define IAM_TRUST_POLICY_MAX     2048
+#define IAM_ACCESS_KEYS_PER_USER   2
+#define IAM_SERVICE_CREDS_PER_USER 2 /* per user and service */
+#define IAM_POLICIES_PER_OWNER     10
+#define IAM_GROUPS_PER_USER        10
+#define IAM_TAGS_PER_ENTITY        50
+#define IAM_VERSIONS_PER_POLICY    5
+#define IAM_MANAGED_POLICY_MAX     6144
+#define IAM_TRUST_POLICY_MAX       2048
 
 /* Where AWS keeps its own policies and service-linked roles. */
 #define IAM_AWS_POLICY_PREFIX   "arn:aws:iam::aws:policy"
@@ -426,6 +430,24 @@ int iam_user_keys_trim(struct store *st, struct store_tx *tx, const char *accoun
 /* Renames the owner recorded in each of a user's access keys. */
 int iam_user_keys_rename(struct api_call *call, struct store_tx *tx, const char *old_name,
                          const char *new_name);
+
+/*
+ * A user as the principal its credentials act as (identity.c): its ARN, id
+ * and name, and the admin flag from its own or its groups' attachments;
+ * access_key_id empty. ERR_NOT_FOUND when there is no such user.
+ */
+int iam_user_principal(struct principal *out, struct store *st, const char *account,
+                       const char *user_name);
+
+/* ---- service-specific credentials -------------------------------------------------- */
+
+/*
+ * Moves a user's service-specific credentials to its new name: the
+ * per-user index entries and the owner recorded in each credential
+ * (UpdateUser).
+ */
+int iam_user_service_credentials_rename(struct api_call *call, struct store_tx *tx,
+                                        const char *old_name, const char *new_name);
 
 /*
  * Call after committing any change to what an access key resolves to or

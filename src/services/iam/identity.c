@@ -61,8 +61,8 @@ static int group_admin(bool *out, struct store *st, const char *account, const c
     return rc;
 }
 
-static int user_principal(struct principal *out, struct store *st, const char *account,
-                          const char *user_name)
+int iam_user_principal(struct principal *out, struct store *st, const char *account,
+                       const char *user_name)
 {
     json_t *user;
     struct buf key = BUF_INIT;
@@ -70,7 +70,7 @@ static int user_principal(struct principal *out, struct store *st, const char *a
     int rc = record_get(&user, NULL, st, NULL, IAM_KIND_USER, account, key.data);
     buf_release(&key);
     if (rc == ERR_NOT_FOUND)
-        return err_set(ERR_NOT_FOUND, "the user '%s' of an access key no longer exists", user_name);
+        return err_set(ERR_NOT_FOUND, "the user '%s' no longer exists", user_name);
     if (rc < 0)
         return rc;
     struct principal p = {.type = PRINCIPAL_USER};
@@ -96,7 +96,7 @@ static int user_session_credential(struct iam_credential *out, struct store *st,
     struct iam_credential c = {.active = true};
     const char *account = json_string_value(json_object_get(s, "AccountId"));
     const char *user = json_string_value(json_object_get(s, "UserName"));
-    int rc = user_principal(&c.principal, st, account ? account : "", user ? user : "");
+    int rc = iam_user_principal(&c.principal, st, account ? account : "", user ? user : "");
     if (rc < 0)
         return rc;
     c.principal.session_token_user = true;
@@ -187,7 +187,7 @@ static int credential_load(struct iam_credential *out, struct store *st, const c
     copy_str(c.secret_access_key, sizeof(c.secret_access_key),
              json_string_value(json_object_get(key, "SecretAccessKey")));
     c.active = status && strcmp(status, "Active") == 0;
-    rc = user_principal(&c.principal, st, account ? account : "", user ? user : "");
+    rc = iam_user_principal(&c.principal, st, account ? account : "", user ? user : "");
     json_decref(key);
     if (rc < 0)
         return rc;
@@ -277,7 +277,7 @@ int iam_credential_lookup(struct iam_credential *out, struct store *st, const ch
 
 int iam_admin_principal(struct principal *out, struct store *st, const char *account_id)
 {
-    return user_principal(out, st, account_id, ADMIN_USER_NAME);
+    return iam_user_principal(out, st, account_id, ADMIN_USER_NAME);
 }
 
 /* Reads aws_access_key_id from the [default] profile of a credentials file. */
@@ -407,7 +407,7 @@ int iam_session_create(struct iam_credential *out, struct store *st,
     int rc;
     if (spec->user_name) {
         struct principal user;
-        if ((rc = user_principal(&user, st, spec->account_id, spec->user_name)) < 0)
+        if ((rc = iam_user_principal(&user, st, spec->account_id, spec->user_name)) < 0)
             return rc;
         buf_adds(&arn, user.arn);
         buf_adds(&id, user.user_id);

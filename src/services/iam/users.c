@@ -104,6 +104,7 @@ static int user_rename_rest(struct api_call *call, struct store_tx *tx, const ch
     int rc;
     if ((rc = iam_group_memberships_rename(call, tx, &iam_user_entity, from, to)) < 0 ||
         (rc = iam_user_keys_rename(call, tx, from, to)) < 0 ||
+        (rc = iam_user_service_credentials_rename(call, tx, from, to)) < 0 ||
         (rc = iam_children_rename(call, tx, IAM_KIND_USER_KEY, from, to, NULL, NULL)) < 0 ||
         (rc = iam_children_rename(call, tx, IAM_KIND_USER_ATTACHMENT, from, to, NULL, NULL)) < 0 ||
         (rc = iam_children_rename(call, tx, IAM_KIND_USER_POLICY, from, to, "UserName", to)) < 0 ||
@@ -138,6 +139,8 @@ int iam_update_user(struct api_call *call, json_t *in, json_t **out)
 static const struct iam_delete_blocker user_delete_blockers[] = {
     {IAM_KIND_LOGIN_PROFILE, true, "Cannot delete entity, must delete login profile first."},
     {IAM_KIND_USER_KEY, false, "Cannot delete entity, must delete access keys first."},
+    /* Git credentials; IAM words this one generically. */
+    {IAM_KIND_SERVICE_CRED, false, "Cannot delete entity, must remove referenced objects first."},
     {IAM_KIND_USER_POLICY, false, "Cannot delete entity, must delete policies first."},
     {IAM_KIND_USER_ATTACHMENT, false, "Cannot delete entity, must detach all policies first."},
     {IAM_KIND_USER_GROUP, false, "Cannot delete entity, must remove users from group first."},
