@@ -5,7 +5,7 @@
 #include "services/s3/s3_internal.h"
 #include "base/clock.h"
 #include "base/err.h"
-#include "base/ids.h"
+#include "services/common/event.h"
 
 /*
  * Bucket notifications. slipway delivers S3 events to EventBridge only:
@@ -149,9 +149,6 @@ int s3_event_emit_cause(struct store *st, struct store_tx *tx, const char *regio
 
     const char *bucket = s3_bucket_str(bucket_doc, "Name") ?: "";
     int64_t now_ms = clock_now_ms();
-    char id[UUID_TEXT_LEN], time_text[TIME_TEXT_MAX];
-    uuid_v4(id);
-    time_format_iso8601(time_text, now_ms - now_ms % 1000);
     char arn[128];
     snprintf(arn, sizeof(arn), "arn:aws:s3:::%s", bucket);
 
@@ -176,18 +173,13 @@ int s3_event_emit_cause(struct store *st, struct store_tx *tx, const char *regio
                                         : "Permanently Deleted";
         set_str(detail, "deletion-type", deletion_type);
     }
-    json_t *event = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:o}", "version", "0",
-                              "id", id, "detail-type", detail_type, "source", "aws.s3", "account",
-                              s3_bucket_str(bucket_doc, "Owner") ?: "", "time", time_text, "region",
-                              s3_bucket_str(bucket_doc, "Region") ?: (region ? region : ""),
-                              "resources", arn, "detail", detail);
-    char *text = json_dumps(event, JSON_COMPACT);
-    json_decref(event);
-    if (!text)
-        abort();
-    int rc = store_outbox_append(NULL, st, tx, text, strlen(text));
-    free(text);
-    return rc;
+    const struct event_source src = {
+        .source = "aws.s3",
+        .detail_type = detail_type,
+        .account = s3_bucket_str(bucket_doc, "Owner"),
+        .region = s3_bucket_str(bucket_doc, "Region") ?: region,
+    };
+    return event_append(NULL, st, tx, &src, json_pack("[s]", arn), detail);
 }
 
 int s3_event_emit(struct store *st, struct store_tx *tx, const char *region,
