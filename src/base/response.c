@@ -21,6 +21,8 @@ void http_response_release(struct http_response *resp)
     buf_release(&resp->body);
     if (resp->body_fd >= 0)
         close(resp->body_fd);
+    if (resp->source.read && resp->source.free)
+        resp->source.free(resp->source.state);
     http_response_init(resp);
 }
 
@@ -48,6 +50,17 @@ void http_response_set_file(struct http_response *resp, int fd, uint64_t offset,
     resp->body_fd = fd;
     resp->body_offset = offset;
     resp->body_length = length;
+}
+
+void http_response_set_source(struct http_response *resp, const struct http_body_source *source)
+{
+    if (resp->body_fd >= 0)
+        close(resp->body_fd);
+    resp->body_fd = -1;
+    if (resp->source.read && resp->source.free)
+        resp->source.free(resp->source.state);
+    buf_reset(&resp->body);
+    resp->source = *source;
 }
 
 void http_response_set(struct http_response *resp, int status, const char *content_type,

@@ -12,6 +12,31 @@ struct http_response_header {
     char *value;
 };
 
+/* What a body source's read returns when nothing is ready yet. */
+#define HTTP_SOURCE_WAIT (-2)
+
+/*
+ * A body of unknown length produced while it is sent (a CGI program's
+ * output), sent with chunked transfer coding in bounded memory.
+ */
+struct http_body_source {
+    /*
+     * Copies the next bytes of the body into `buf` (at most `max`) and
+     * returns how many: 0 at the end of the body, HTTP_SOURCE_WAIT when
+     * none is ready yet, -1 on failure (the connection is closed with the
+     * body cut short). After HTTP_SOURCE_WAIT the server calls again once
+     * `wait_fd` is readable, and at least once a second, so the source can
+     * enforce its own deadline. Never blocks for long: it runs on a thread
+     * that serves other connections too.
+     */
+    ssize_t (*read)(void *state, char *buf, size_t max);
+    /* Frees the state once the response is done with, however it ended
+     * (the client gone mid-body included). NULL: nothing to free. */
+    void (*free)(void *state);
+    void *state;
+    int wait_fd; /* borrowed: the source closes it in free */
+};
+
 struct http_response {
     int status;
     struct http_response_header *headers;
@@ -32,6 +57,9 @@ struct http_response {
      * to write, never a header of the response.
      */
     int64_t head_length;
+    /* A body produced while it is sent, instead of `body`; its read is
+     * NULL when none. The response owns it until the server takes it. */
+    struct http_body_source source;
 };
 
 /* Status 200, no headers, empty body. */
@@ -44,6 +72,9 @@ void http_response_add_header(struct http_response *resp, const char *name, cons
 const char *http_response_header(const struct http_response *resp, const char *name);
 /* Sends `length` bytes of `fd` from `offset` as the body; takes the fd. */
 void http_response_set_file(struct http_response *resp, int fd, uint64_t offset, uint64_t length);
+/* Sends the body from `source` (chunked); takes it: its free runs however
+ * the response ends, released unsent included. */
+void http_response_set_source(struct http_response *resp, const struct http_body_source *source);
 /* Sets status, Content-Type (when not NULL) and body in one go. */
 void http_response_set(struct http_response *resp, int status, const char *content_type,
                        const char *body, size_t len);

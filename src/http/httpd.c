@@ -3,7 +3,10 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 
 #include "base/common.h"
@@ -28,7 +31,31 @@ struct httpd {
     /* Body bytes held by all requests together, against body_budget. */
     _Atomic size_t buffered;
     size_t body_budget;
+    /* Responses whose body source had nothing ready: their connections are
+     * suspended until the source's fd is readable (or a second passed),
+     * watched by the waker thread. */
+    pthread_t waker;
+    bool waker_running;
+    int waker_epoll;
+    int waker_stop; /* eventfd */
+    pthread_mutex_t waiting_lock;
+    struct source_send *waiting;
+    bool stopping; /* under waiting_lock: no connection may be suspended any more */
 };
+
+/* A response body read from a source while it is sent. */
+struct source_send {
+    struct httpd *server;
+    struct MHD_Connection *connection;
+    struct http_body_source source;
+    /* In server->waiting, under its lock, while the connection is suspended. */
+    struct source_send *next;
+    bool waiting;
+    int64_t wake_ns;
+};
+
+/* How long a suspended source waits at most before it is asked again. */
+#define SOURCE_POLL_NS 1000000000LL
 
 struct header_list {
     struct header_field *items;
@@ -64,6 +91,7 @@ struct request_state {
     int64_t start_ns;
     int status;
     char request_id[UUID_TEXT_LEN];
+    struct httpd *server;
 };
 
 const struct header_field *http_request_header(const struct http_request *req, const char *name)
@@ -82,6 +110,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     buf_init(&st->body);
     st->body.max = server->config.max_body_bytes;
     st->start_ns = clock_mono_ns();
+    st->server = server;
     uuid_v4(st->request_id);
     return st;
 }
@@ -107,8 +136,130 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-static struct MHD_Response *make_response(struct request_state *st, struct http_response *resp)
+/* Takes `s` off the waiting list; under waiting_lock. */
+static void source_unwait(struct httpd *server, struct source_send *s)
 {
+    if (!s->waiting)
+        return;
+    for (struct source_send **p = &server->waiting; *p; p = &(*p)->next) {
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    }
+    epoll_ctl(server->waker_epoll, EPOLL_CTL_DEL, s->source.wait_fd, NULL);
+    s->waiting = false;
+    s->next = NULL;
+}
+
+static ssize_t source_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct source_send *s = cls;
+    struct httpd *server = s->server;
+    ssize_t n = s->source.read(s->source.state, buf, max);
+    if (n > 0)
+        return n;
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n != HTTP_SOURCE_WAIT)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    /* Nothing ready: returning 0 makes MHD call again at once, so the
+     * connection sleeps until the waker sees the fd readable. */
+    pthread_mutex_lock(&server->waiting_lock);
+    if (server->stopping) {
+        pthread_mutex_unlock(&server->waiting_lock);
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    MHD_suspend_connection(s->connection);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
+    if (epoll_ctl(server->waker_epoll, EPOLL_CTL_ADD, s->source.wait_fd, &ev) < 0 &&
+        errno != EEXIST)
+        log_write(LOG_WARN, "http", NULL, "cannot watch a response body source: %s",
+                  strerror(errno));
+    s->wake_ns = clock_mono_ns() + SOURCE_POLL_NS;
+    s->waiting = true;
+    s->next = server->waiting;
+    server->waiting = s;
+    pthread_mutex_unlock(&server->waiting_lock);
+    return 0;
+}
+
+static void source_free(void *cls)
+{
+    struct source_send *s = cls;
+    pthread_mutex_lock(&s->server->waiting_lock);
+    source_unwait(s->server, s);
+    pthread_mutex_unlock(&s->server->waiting_lock);
+    if (s->source.free)
+        s->source.free(s->source.state);
+    free(s);
+}
+
+/* Resumes the connections whose source may have something now: all of
+ * them when `all` (the server is stopping). */
+static void waker_resume(struct httpd *server, const struct epoll_event *events, int count,
+                         bool all)
+{
+    int64_t now = clock_mono_ns();
+    pthread_mutex_lock(&server->waiting_lock);
+    for (int i = 0; i < count; i++) {
+        struct source_send *s = events[i].data.ptr;
+        if (!s || !s->waiting)
+            continue;
+        source_unwait(server, s);
+        MHD_resume_connection(s->connection);
+    }
+    for (struct source_send **p = &server->waiting; *p;) {
+        struct source_send *s = *p;
+        if (all || s->wake_ns <= now) {
+            source_unwait(server, s);
+            MHD_resume_connection(s->connection);
+            continue; /* *p is now the next one */
+        }
+        p = &s->next;
+    }
+    pthread_mutex_unlock(&server->waiting_lock);
+}
+
+static void *waker_main(void *arg)
+{
+    struct httpd *server = arg;
+    struct epoll_event events[64];
+    for (;;) {
+        int n = epoll_wait(server->waker_epoll, events, (int)ARRAY_SIZE(events), 200);
+        if (n < 0 && errno != EINTR)
+            break;
+        bool stop = false;
+        for (int i = 0; i < n; i++) {
+            if (!events[i].data.ptr)
+                stop = true;
+        }
+        waker_resume(server, events, n > 0 ? n : 0, stop);
+        if (stop)
+            break;
+    }
+    return NULL;
+}
+
+static struct MHD_Response *make_response(struct request_state *st,
+                                          struct MHD_Connection *connection,
+                                          struct http_response *resp)
+{
+    if (resp->source.read) {
+        struct source_send *s = xcalloc(1, sizeof(*s));
+        s->server = st->server;
+        s->connection = connection;
+        s->source = resp->source;
+        struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+                                                                   source_reader, s, source_free);
+        if (!r) {
+            free(s);
+            return NULL;
+        }
+        resp->source.read = NULL; /* MHD frees it with the response */
+        return r;
+    }
     if (resp->body_fd >= 0) {
         struct MHD_Response *r = MHD_create_response_from_fd_at_offset64(
             resp->body_length, resp->body_fd, (uint64_t)resp->body_offset);
@@ -137,7 +288,7 @@ static struct MHD_Response *make_response(struct request_state *st, struct http_
 static enum MHD_Result queue(struct MHD_Connection *connection, struct request_state *st,
                              struct http_response *resp)
 {
-    struct MHD_Response *r = make_response(st, resp);
+    struct MHD_Response *r = make_response(st, connection, resp);
     if (!r)
         return MHD_NO;
     for (size_t i = 0; i < resp->header_count; i++) {
@@ -195,7 +346,8 @@ static const struct http_route *find_route(struct httpd *server, const char *pat
 {
     for (size_t i = 0; i < server->config.route_count; i++) {
         const struct http_route *rt = &server->routes[i];
-        if (strncmp(path, rt->prefix, strlen(rt->prefix)) == 0)
+        if (strncmp(path, rt->prefix, strlen(rt->prefix)) == 0 &&
+            (!rt->match || rt->match(rt->ctx, path)))
             return rt;
     }
     return NULL;
@@ -531,6 +683,8 @@ int httpd_start(struct httpd **out, const struct httpd_config *config)
     struct httpd *server = xcalloc(1, sizeof(*server));
     server->config = *config;
     server->listen_fd = -1;
+    server->waker_epoll = -1;
+    server->waker_stop = -1;
     server->routes = xmemdup(config->routes, config->route_count * sizeof(*config->routes));
     if (!server->config.request_seconds)
         server->config.request_seconds = 300;
@@ -539,11 +693,21 @@ int httpd_start(struct httpd **out, const struct httpd_config *config)
     server->config.routes = server->routes;
     int rc;
 
+    pthread_mutex_init(&server->waiting_lock, NULL);
+    server->waker_epoll = epoll_create1(EPOLL_CLOEXEC);
+    server->waker_stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (server->waker_epoll < 0 || server->waker_stop < 0) {
+        rc = err_set_errno(ERR_IO, "cannot create the response waker");
+        goto fail;
+    }
+    struct epoll_event stop_ev = {.events = EPOLLIN, .data.ptr = NULL};
+    epoll_ctl(server->waker_epoll, EPOLL_CTL_ADD, server->waker_stop, &stop_ev);
+
     if ((rc = bind_socket(server, config->listen)) < 0)
         goto fail;
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
     bool tls = config->tls_cert_file && config->tls_key_file;
     if (tls) {
         if ((rc = read_file(&server->tls_cert, config->tls_cert_file)) < 0 ||
@@ -585,11 +749,23 @@ int httpd_start(struct httpd **out, const struct httpd_config *config)
                      tls ? " (check the TLS certificate and key)" : "");
         goto fail;
     }
+    if (pthread_create(&server->waker, NULL, waker_main, server) != 0) {
+        MHD_stop_daemon(server->daemon);
+        server->listen_fd = -1; /* MHD closed it */
+        rc = err_set(ERR_IO, "cannot start the response waker thread");
+        goto fail;
+    }
+    server->waker_running = true;
     *out = server;
     return 0;
 fail:
     if (server->listen_fd >= 0)
         close(server->listen_fd);
+    if (server->waker_epoll >= 0)
+        close(server->waker_epoll);
+    if (server->waker_stop >= 0)
+        close(server->waker_stop);
+    pthread_mutex_destroy(&server->waiting_lock);
     free(server->tls_cert);
     free(server->tls_key);
     free(server->routes);
@@ -610,7 +786,19 @@ void httpd_stop(struct httpd *server, int grace_ms)
     int64_t deadline = clock_mono_ns() + (int64_t)grace_ms * 1000000;
     while (atomic_load(&server->in_flight) > 0 && clock_mono_ns() < deadline)
         usleep(5000);
+    /* MHD must not be stopped with a connection suspended: no source may
+     * suspend one from now on, and the waker resumes those that are. */
+    pthread_mutex_lock(&server->waiting_lock);
+    server->stopping = true;
+    pthread_mutex_unlock(&server->waiting_lock);
+    uint64_t one = 1;
+    if (write(server->waker_stop, &one, sizeof(one)) < 0)
+        log_write(LOG_WARN, "http", NULL, "cannot wake the response waker: %s", strerror(errno));
+    pthread_join(server->waker, NULL);
     MHD_stop_daemon(server->daemon);
+    close(server->waker_epoll);
+    close(server->waker_stop);
+    pthread_mutex_destroy(&server->waiting_lock);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
     free(server->tls_cert);

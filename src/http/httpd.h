@@ -73,6 +73,10 @@ struct http_route {
     void *ctx;
     /* NULL: every body is collected in memory. */
     http_begin_fn begin;
+    /* NULL: the prefix decides. Otherwise a path under the prefix is the
+     * route's only when this says so (a prefix that is a pattern, like
+     * "/<region>/v1/repos/"), and the next routes are tried when not. */
+    bool (*match)(void *ctx, const char *path);
 };
 
 struct httpd_config {

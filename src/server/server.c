@@ -172,8 +172,8 @@ int server_run(const struct server_config *cfg)
         .auth_open = strcmp(cfg->auth, "open") == 0,
     };
     const struct http_route routes[] = {
-        {"/_slipway/", internal_handle, NULL, NULL},
-        {"/", api_route_handle, &api, api_route_begin},
+        {"/_slipway/", internal_handle, NULL, NULL, NULL},
+        {"/", api_route_handle, &api, api_route_begin, NULL},
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     struct httpd_config hcfg = {
