@@ -80,6 +80,10 @@ struct api_call {
     struct blob_store *blobs;
     /* Seals secret values at rest (store/master_key.h). */
     const struct master_key *master_key;
+    /* The server's data directory (CodeCommit keeps its repositories under
+     * it) and its default region; NULL in calls made without a server. */
+    const char *data_dir;
+    const char *default_region;
     /* The request as received, for the few operations that need more than
      * their params (streaming bodies, presigned URLs). */
     const struct aws_request *http;

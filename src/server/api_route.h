@@ -19,6 +19,7 @@ struct api_route {
     /* Hosts "<bucket>.<s3_domain>" address S3 buckets virtual-host style;
      * NULL or "" for path style only. */
     const char *s3_domain;
+    const char *data_dir;
     const char *default_account_id;
     const char *default_region;
     bool auth_open;

@@ -14,12 +14,14 @@
 #include "http/httpd.h"
 #include "server/api_route.h"
 #include "server/authorizer.h"
+#include "server/git_route.h"
 #include "runtime/scheduler.h"
 #include "services/iam/iam.h"
 #include "services/logs/logs.h"
 #include "services/s3/s3.h"
 #include "services/secretsmanager/secretsmanager.h"
 #include "store/blob.h"
+#include "services/codecommit/codecommit.h"
 #include "store/master_key.h"
 #include "store/store.h"
 
@@ -32,6 +34,7 @@
 #define LIFECYCLE_EVERY_MS (60 * 1000)
 #define BLOB_GC_EVERY_MS   (60 * 1000)
 #define SECRETS_EVERY_MS   (60 * 1000)
+#define GIT_REFS_EVERY_MS  (60 * 1000)
 
 /* scheduler_task_fn: requeues jobs whose workers stopped renewing. */
 static int reclaim_task(void *ctx, int64_t now_ms)
@@ -41,7 +44,8 @@ static int reclaim_task(void *ctx, int64_t now_ms)
     return store_job_reclaim(&count, ctx, NULL);
 }
 
-static int start_scheduler(struct scheduler **out, struct store *store, struct s3_context *s3)
+static int start_scheduler(struct scheduler **out, struct store *store, struct s3_context *s3,
+                           struct codecommit_context *codecommit)
 {
     struct scheduler *sched;
     scheduler_new(&sched);
@@ -51,6 +55,8 @@ static int start_scheduler(struct scheduler **out, struct store *store, struct s
     scheduler_add(sched, "s3-blob-gc", BLOB_GC_EVERY_MS, true, s3_blob_gc_task, s3);
     scheduler_add(sched, "secretsmanager-purge", SECRETS_EVERY_MS, true, secretsmanager_purge_task,
                   store);
+    scheduler_add(sched, "codecommit-reconcile", GIT_REFS_EVERY_MS, false,
+                  codecommit_reconcile_task, codecommit);
     int rc = scheduler_start(sched);
     if (rc < 0) {
         scheduler_free(sched);
@@ -136,6 +142,7 @@ int server_run(const struct server_config *cfg)
     struct blob_store *blobs = NULL;
     struct scheduler *sched = NULL;
     struct httpd *http = NULL;
+    struct git_route git = {0};
     int exit_code = 1;
     struct buf path = BUF_INIT;
 
@@ -156,8 +163,16 @@ int server_run(const struct server_config *cfg)
     if (iam_sessions_purge(&expired, store, clock_now_ms()) < 0)
         log_warn("server", "cannot purge expired sessions: %s", err_msg());
 
+    /* Refs a crash left moved on disk but unrecorded get their events now. */
+    size_t reconciled = 0;
+    if (codecommit_reconcile(&reconciled, store, cfg->data_dir) < 0)
+        log_warn("server", "cannot reconcile CodeCommit refs: %s", err_msg());
+    else if (reconciled)
+        log_info("server", "recorded %zu CodeCommit ref changes found at start-up", reconciled);
+
     struct s3_context s3 = {.store = store, .blobs = blobs};
-    if (start_scheduler(&sched, store, &s3) < 0) {
+    struct codecommit_context codecommit = {.store = store, .data_dir = cfg->data_dir};
+    if (start_scheduler(&sched, store, &s3, &codecommit) < 0) {
         log_error("server", "%s", err_msg());
         goto done;
     }
@@ -167,12 +182,26 @@ int server_run(const struct server_config *cfg)
         .blobs = blobs,
         .master_key = &master_key,
         .s3_domain = cfg->s3_domain,
+        .data_dir = cfg->data_dir,
         .default_account_id = cfg->account_id,
         .default_region = cfg->region,
         .auth_open = strcmp(cfg->auth, "open") == 0,
     };
+    /* git smart HTTP goes before the API, which takes every path: its
+     * region form ("/<region>/v1/repos/...") is recognised by its match. */
+    git = (struct git_route){
+        .store = store,
+        .data_dir = cfg->data_dir,
+        .default_region = cfg->region,
+        .default_account_id = cfg->account_id,
+        .auth_open = api.auth_open,
+    };
+    if (git_route_init(&git) < 0)
+        log_warn("server", "git over HTTP is unavailable: %s", err_msg());
     const struct http_route routes[] = {
         {"/_slipway/", internal_handle, NULL, NULL, NULL},
+        {GIT_ROUTE_PREFIX, git_route_handle, &git, git_route_begin, NULL},
+        {"/", git_route_handle, &git, git_route_begin, git_route_match},
         {"/", api_route_handle, &api, api_route_begin, NULL},
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -220,6 +249,7 @@ int server_run(const struct server_config *cfg)
     exit_code = 0;
 done:
     httpd_stop(http, 0);
+    git_route_release(&git);
     scheduler_free(sched);
     if (store)
         authorizer_shutdown();

@@ -89,6 +89,10 @@ static inline int iam_fixture_invoke(struct iam_fixture_result *res, struct iam_
         .partition = "aws",
         .store = f->st,
         .master_key = key,
+        /* Services keeping files (CodeCommit's repositories) use the
+         * fixture's directory. */
+        .data_dir = f->dir,
+        .default_region = "us-east-1",
         .now_ms = clock_now_ms(),
         .source_ip = "127.0.0.1",
         .download = {.fd = -1},
