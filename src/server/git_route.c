@@ -635,9 +635,8 @@ static int authorize(struct git_route *route, const struct git_target *t,
                      const struct principal *principal, const struct git_caller *req,
                      char *const *refs, size_t ref_count)
 {
-    static const struct model_service *codecommit;
-    if (!codecommit)
-        codecommit = model_service_by_signing_name("codecommit", strlen("codecommit"));
+    const struct model_service *codecommit =
+        model_service_by_signing_name("codecommit", strlen("codecommit"));
     if (!codecommit)
         return err_set(ERR_INTERNAL, "the codecommit model is missing");
     char arn[256];

@@ -3,7 +3,8 @@
  * fast-forward, squash and three-way merges of branches written straight
  * into the repository with libgit2, conflicts at file and line level,
  * resolution strategies and conflictResolution entries, unreferenced merge
- * commits, merge options, merge hunks, and bad input.
+ * commits, merge options, merge hunks, and bad input (merge.c,
+ * merge_api.c, merge_conflicts.c).
  */
 #include "base/common.h"
 #include "aws/api.h"

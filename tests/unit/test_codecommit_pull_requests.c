@@ -4,7 +4,8 @@
  * checks, the record brought up to date with a moved source branch,
  * approvals by another principal and what they satisfy, pool member
  * matching, merges, events in the outbox, and forgetting a deleted
- * repository's pull requests.
+ * repository's pull requests (pull_requests.c, pull_request_merge.c,
+ * approval_rules.c, approval_templates.c, pr_events.c).
  */
 #include "base/common.h"
 #include "aws/api.h"

@@ -1,7 +1,7 @@
 /*
  * Service-specific credentials (git over HTTPS): the five IAM operations,
  * called in process as the server calls them, and the authentication the
- * git transport asks IAM for.
+ * git transport asks IAM for (service_credentials.c).
  */
 #include "base/common.h"
 #include "aws/api.h"
