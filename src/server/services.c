@@ -1,6 +1,7 @@
 #include "base/common.h"
 #include "server/services.h"
 #include "services/codecommit/codecommit.h"
+#include "services/events/events.h"
 #include "services/iam/iam.h"
 #include "services/logs/logs.h"
 #include "services/s3/s3.h"
@@ -9,8 +10,8 @@
 #include "services/sts/sts.h"
 
 static const struct api_service *const services[] = {
-    &codecommit_api_service,     &iam_api_service, &logs_api_service, &s3_api_service,
-    &secretsmanager_api_service, &ssm_api_service, &sts_api_service,
+    &codecommit_api_service, &events_api_service,         &iam_api_service, &logs_api_service,
+    &s3_api_service,         &secretsmanager_api_service, &ssm_api_service, &sts_api_service,
 };
 
 const struct api_service *services_find(const char *name)
