@@ -14,6 +14,7 @@
 #include "base/jsonw.h"
 #include "base/log.h"
 #include "server/services.h"
+#include "services/cloudtrail/cloudtrail.h"
 #include "services/iam/iam.h"
 #include "server/upload_sink.h"
 #include "store/blob.h"
@@ -36,6 +37,19 @@ struct api_request {
     /* Signed with S3's SigV2 rather than SigV4: `v2` holds its claims. */
     bool sigv2;
     struct sigv2_auth v2;
+    /* What CloudTrail records of the call: set along the way, handed to the
+     * recorder by api_request_end() once the call reached authentication. */
+    struct {
+        bool authenticating;
+        const char *access_key_id; /* claimed by the signature */
+        const char *region;
+        const struct principal *principal;
+        const struct model_operation *op;
+        json_t *params; /* references of their own */
+        json_t *output;
+        char error_code[128]; /* "" on success */
+        char error_message[1024];
+    } trail;
 };
 
 /*
@@ -60,6 +74,8 @@ static void fail(struct api_request *r, int status, const char *code, const char
 {
     struct aws_error e = {
         .code = code, .message = message, .status = status, .sender = status < 500};
+    snprintf(r->trail.error_code, sizeof(r->trail.error_code), "%s", code);
+    snprintf(r->trail.error_message, sizeof(r->trail.error_message), "%s", message);
     http_response_release(r->out);
     if (r->service) {
         protocol_encode_error(r->out, r->service, &e, r->http->request_id);
@@ -296,6 +312,8 @@ static void note_key_used(struct api_request *r, const char *access_key_id, cons
 }
 
 static int verify_sigv2(struct api_request *r, const char *secret);
+static const char *region_of(const struct api_request *r, const struct sigv4_auth *auth,
+                             int parse_rc);
 static int verify_sigv4(struct api_request *r, const struct sigv4_auth *auth, bool streamed,
                         const char *secret);
 
@@ -307,6 +325,9 @@ static int authenticate(struct api_request *r, struct principal *principal,
                         const struct sigv4_auth *auth, int parse_rc, bool streamed,
                         char secret_out[IAM_SECRET_MAX])
 {
+    r->trail.authenticating = true;
+    r->trail.region = region_of(r, auth, parse_rc);
+    r->trail.access_key_id = r->sigv2 ? r->v2.access_key_id : auth->access_key_id;
     if (parse_rc < 0) {
         fail(r, parse_rc == SIGV4_MISSING ? 403 : 400, auth_error_code(r->service, parse_rc),
              parse_rc == SIGV4_MISSING ? "Missing Authentication Token" : err_msg());
@@ -455,7 +476,8 @@ static const char *json_validation_code(const struct model_service *svc)
  */
 static bool validates_itself(const struct model_service *svc)
 {
-    return strcmp(svc->name, "codecommit") == 0;
+    /* CloudTrail answers InvalidMaxResultsException and the like. */
+    return strcmp(svc->name, "codecommit") == 0 || strcmp(svc->name, "cloudtrail") == 0;
 }
 
 /*
@@ -486,6 +508,7 @@ static void run_operation(struct api_request *r, const struct principal *princip
                           const char *region, struct api_upload *upload)
 {
     const struct model_operation *op;
+    r->trail.authenticating = true;
     int rc = protocol_match_operation(&op, r->service, &r->aws);
     if (rc < 0) {
         if (r->service->protocol == PROTO_QUERY)
@@ -496,6 +519,9 @@ static void run_operation(struct api_request *r, const struct principal *princip
                  err_msg());
         return;
     }
+    r->trail.op = op;
+    r->trail.principal = principal;
+    r->trail.region = region;
 
     json_t *params = NULL;
     if ((rc = protocol_decode_request(&params, r->service, op, &r->aws)) < 0) {
@@ -520,6 +546,7 @@ static void run_operation(struct api_request *r, const struct principal *princip
         }
         buf_release(&message);
     }
+    r->trail.params = json_incref(params);
 
     /* Decoding and validation come first, so bad input gets the same answer
      * whether or not the operation is implemented yet. */
@@ -570,6 +597,8 @@ static void run_operation(struct api_request *r, const struct principal *princip
         char message[1024];
         snprintf(message, sizeof(message), "%s", err_msg());
         api_error_map(&e, &call, rc, message);
+        snprintf(r->trail.error_code, sizeof(r->trail.error_code), "%s", e.code);
+        snprintf(r->trail.error_message, sizeof(r->trail.error_message), "%s", message);
         if (e.status >= 500)
             log_write(LOG_ERROR, "api", r->http->request_id, "%s:%s failed: %s", r->service->name,
                       op->name, message);
@@ -581,6 +610,7 @@ static void run_operation(struct api_request *r, const struct principal *princip
                   r->service->name, op->name, err_msg());
         fail(r, 500, "InternalFailure", "the response could not be encoded");
     } else {
+        r->trail.output = json_incref(output);
         if (call.response_status)
             r->out->status = call.response_status;
         if (call.download.fd >= 0) {
@@ -716,8 +746,49 @@ static void fail_unidentified(struct api_request *r, int parse_rc)
         fail(r, 400, "UnknownServiceException", "the request names no service slipway serves");
 }
 
+/* Hands the call to CloudTrail's recorder once it reached authentication. */
+static void record_call(struct api_request *r)
+{
+    struct cloudtrail_recorder *trail = r->route->trail;
+    if (trail && r->service && r->trail.authenticating) {
+        if (!r->trail.op && protocol_match_operation(&r->trail.op, r->service, &r->aws) < 0)
+            r->trail.op = NULL;
+    }
+    /* Data events (S3 object operations) are not recorded: not even looked at. */
+    if (trail && r->trail.authenticating && r->trail.op &&
+        !cloudtrail_data_event(r->service, r->trail.op)) {
+        const struct header_field *agent = aws_request_header(&r->aws, "User-Agent");
+        char user_agent[1024];
+        if (agent)
+            snprintf(user_agent, sizeof(user_agent), "%.*s", (int)agent->value_len, agent->value);
+        struct cloudtrail_call call = {
+            .service = r->service,
+            .op = r->trail.op,
+            .principal = r->trail.principal,
+            .claimed_access_key_id = r->trail.access_key_id,
+            .account_id =
+                r->trail.principal ? r->trail.principal->account_id : r->route->default_account_id,
+            .region = r->trail.region ? r->trail.region : r->route->default_region,
+            .source_ip = r->http->remote_addr,
+            .user_agent = agent ? user_agent : NULL,
+            .request_id = r->http->request_id,
+            .time_ms = clock_now_ms(),
+            .params = r->trail.params,
+            .output = r->trail.output,
+            .error_code = r->trail.error_code[0] ? r->trail.error_code : NULL,
+            .error_message = r->trail.error_code[0] ? r->trail.error_message : NULL,
+            .body_len = r->aws.body_len,
+        };
+        cloudtrail_record(trail, &call);
+    }
+    json_decref(r->trail.params);
+    json_decref(r->trail.output);
+    r->trail.params = r->trail.output = NULL;
+}
+
 static void api_request_end(struct api_request *r)
 {
+    record_call(r);
     if (r->service && r->service->protocol == PROTO_REST_XML &&
         !http_response_header(r->out, "x-amz-request-id"))
         http_response_add_header(r->out, "x-amz-request-id", r->http->request_id);
@@ -968,10 +1039,15 @@ static void finish_stream(struct api_request *r, struct api_stream *st)
     }
     if (trailer_count)
         memcpy(headers + n, trailers, trailer_count * sizeof(*headers));
+    /* The request's own headers again once the copy is gone. */
+    const struct header_field *sent_headers = r->aws.headers;
+    size_t sent_count = r->aws.header_count;
     r->aws.headers = headers;
     r->aws.header_count = n + trailer_count;
     run_operation(r, &st->principal, st->region, &upload);
     blob_writer_abort(upload.writer);
+    r->aws.headers = sent_headers;
+    r->aws.header_count = sent_count;
     free(headers);
     buf_release(&encoding);
 }

@@ -6,6 +6,7 @@
 struct store;
 struct blob_store;
 struct master_key;
+struct cloudtrail_recorder;
 
 /*
  * The AWS API route: every request that is not for /_slipway/ or git.
@@ -23,6 +24,8 @@ struct api_route {
     const char *default_account_id;
     const char *default_region;
     bool auth_open;
+    /* Records every call that reached authentication; NULL when off. */
+    struct cloudtrail_recorder *trail;
 };
 
 /* The route's begin hook: authenticates S3 uploads before their bodies

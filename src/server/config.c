@@ -48,6 +48,8 @@ static const struct config_option options[] = {
     {"s3-domain", OPT_STRING, FIELD(s3_domain), "localhost", "DOMAIN",
      "S3 virtual-host addressing: a request to BUCKET.DOMAIN addresses BUCKET (\"\" for path "
      "style only)"},
+    {"cloudtrail", OPT_STRING, FIELD(cloudtrail), "on", "on|off",
+     "record every API call as a CloudTrail event (LookupEvents reads them)"},
 };
 
 static int set_option(struct server_config *cfg, const struct config_option *o, const char *value)
@@ -166,6 +168,8 @@ int server_config_parse(struct server_config *cfg, int argc, char **argv)
     if (optind < argc)
         return err_set(ERR_INVALID, "unexpected argument '%s'", argv[optind]);
 
+    if (strcmp(cfg->cloudtrail, "on") != 0 && strcmp(cfg->cloudtrail, "off") != 0)
+        return err_set(ERR_INVALID, "--cloudtrail: '%s' must be 'on' or 'off'", cfg->cloudtrail);
     if (strcmp(cfg->auth, "strict") != 0 && strcmp(cfg->auth, "open") != 0)
         return err_set(ERR_INVALID, "--auth: '%s' must be 'strict' or 'open'", cfg->auth);
     if (!valid_account_id(cfg->account_id))

@@ -24,7 +24,8 @@ struct server_config {
     size_t max_header_bytes;
     unsigned timeout_seconds;
     unsigned request_seconds;
-    char *s3_domain; /* "<bucket>.<s3_domain>" hosts address buckets */
+    char *s3_domain;  /* "<bucket>.<s3_domain>" hosts address buckets */
+    char *cloudtrail; /* "on" or "off": record every API call */
 };
 
 /* Fills defaults. */

@@ -16,6 +16,7 @@
 #include "server/authorizer.h"
 #include "server/git_route.h"
 #include "runtime/scheduler.h"
+#include "services/cloudtrail/cloudtrail.h"
 #include "services/iam/iam.h"
 #include "services/logs/logs.h"
 #include "services/s3/s3.h"
@@ -142,6 +143,7 @@ int server_run(const struct server_config *cfg)
     struct blob_store *blobs = NULL;
     struct scheduler *sched = NULL;
     struct httpd *http = NULL;
+    struct cloudtrail_recorder *trail = NULL;
     struct git_route git = {0};
     int exit_code = 1;
     struct buf path = BUF_INIT;
@@ -177,6 +179,14 @@ int server_run(const struct server_config *cfg)
         goto done;
     }
 
+    if (strcmp(cfg->cloudtrail, "on") == 0) {
+        if (cloudtrail_recorder_new(&trail, store) < 0) {
+            log_error("server", "%s", err_msg());
+            goto done;
+        }
+        cloudtrail_set_recorder(trail);
+    }
+
     struct api_route api = {
         .store = store,
         .blobs = blobs,
@@ -186,6 +196,7 @@ int server_run(const struct server_config *cfg)
         .default_account_id = cfg->account_id,
         .default_region = cfg->region,
         .auth_open = strcmp(cfg->auth, "open") == 0,
+        .trail = trail,
     };
     /* git smart HTTP goes before the API, which takes every path: its
      * region form ("/<region>/v1/repos/...") is recognised by its match. */
@@ -249,6 +260,8 @@ int server_run(const struct server_config *cfg)
     exit_code = 0;
 done:
     httpd_stop(http, 0);
+    /* After the last request: every record queued is written now. */
+    cloudtrail_recorder_free(trail);
     git_route_release(&git);
     scheduler_free(sched);
     if (store)

@@ -1,5 +1,6 @@
 #include "base/common.h"
 #include "server/services.h"
+#include "services/cloudtrail/cloudtrail.h"
 #include "services/codecommit/codecommit.h"
 #include "services/events/events.h"
 #include "services/iam/iam.h"
@@ -10,8 +11,9 @@
 #include "services/sts/sts.h"
 
 static const struct api_service *const services[] = {
-    &codecommit_api_service, &events_api_service,         &iam_api_service, &logs_api_service,
-    &s3_api_service,         &secretsmanager_api_service, &ssm_api_service, &sts_api_service,
+    &cloudtrail_api_service, &codecommit_api_service, &events_api_service,         &iam_api_service,
+    &logs_api_service,       &s3_api_service,         &secretsmanager_api_service, &ssm_api_service,
+    &sts_api_service,
 };
 
 const struct api_service *services_find(const char *name)
