@@ -1,6 +1,6 @@
-"""EventBridge TestEventPattern: every recorded AWS case in
-tests/data/event-patterns (see its README) through boto3, plus the event
-envelope checks and the aws CLI."""
+"""EventBridge TestEventPattern (pattern_api.c over pattern.c): every
+recorded AWS case in tests/data/event-patterns (see its README) through
+boto3, plus the event envelope checks and the aws CLI."""
 import glob
 import json
 import os

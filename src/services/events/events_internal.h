@@ -60,6 +60,21 @@ void events_rule_arn(struct buf *out, const struct api_call *call, const char *b
 /* "BUS/RULE", the rule's record name. */
 void events_rule_key(struct buf *out, const char *bus, const char *rule);
 /*
+ * What the listings of a bus's rules start with: the bus (EventBusName,
+ * default "default", which must exist), the caller allowed `action` on
+ * "*", the page size (Limit, 1-100, default 100) and the rule name after
+ * which the page starts (NextToken; NULL from the start, owned by the
+ * caller: free it).
+ */
+struct events_list {
+    char bus[EVENTS_BUS_NAME_MAX];
+    size_t limit;
+    char *after;
+};
+int events_list_begin(struct events_list *out, struct api_call *call, json_t *in,
+                      const char *action);
+
+/*
  * The bus named by `name_or_arn` (NULL: the default bus), its name in `out`.
  * An ARN of another account or region, or not an event-bus ARN, fails with
  * ResourceNotFoundException (or ValidationException when malformed).

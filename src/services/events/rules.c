@@ -181,25 +181,36 @@ int events_describe_rule(struct api_call *call, json_t *in, json_t **out)
     return 0;
 }
 
-int events_list_rules(struct api_call *call, json_t *in, json_t **out)
+int events_list_begin(struct events_list *out, struct api_call *call, json_t *in,
+                      const char *action)
 {
-    char bus[EVENTS_BUS_NAME_MAX];
+    memset(out, 0, sizeof(*out));
     int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "EventBusName"))) < 0)
+    if ((rc = events_bus_resolve(call, out->bus, str(in, "EventBusName"))) < 0)
         return rc;
-    if ((rc = api_authorize(call, "events:ListRules", "*")) < 0)
+    if ((rc = api_authorize(call, action, "*")) < 0)
         return rc;
     json_t *bus_rec = NULL;
-    if ((rc = events_bus_get(&bus_rec, NULL, call, NULL, bus)) < 0)
+    if ((rc = events_bus_get(&bus_rec, NULL, call, NULL, out->bus)) < 0)
         return rc;
     json_decref(bus_rec);
     json_int_t limit = json_integer_value(json_object_get(in, "Limit"));
-    if (limit <= 0 || limit > 100)
-        limit = 100;
-    char *after = NULL;
+    out->limit = limit <= 0 || limit > 100 ? 100 : (size_t)limit;
     const char *token = str(in, "NextToken");
-    if (token && pagination_token_decode(&after, token) < 0)
+    if (token && pagination_token_decode(&out->after, token) < 0)
         return api_error(call, ERR_INVALID, "ValidationException", "The NextToken is not valid.");
+    return 0;
+}
+
+int events_list_rules(struct api_call *call, json_t *in, json_t **out)
+{
+    struct events_list list;
+    int rc = events_list_begin(&list, call, in, "events:ListRules");
+    if (rc < 0)
+        return rc;
+    const char *bus = list.bus;
+    size_t limit = list.limit;
+    char *after = list.after;
     char scope[EVENTS_SCOPE_MAX];
     events_scope(scope, call);
     struct buf prefix = BUF_INIT;

@@ -370,23 +370,13 @@ int events_list_targets_by_rule(struct api_call *call, json_t *in, json_t **out)
 int events_list_rule_names_by_target(struct api_call *call, json_t *in, json_t **out)
 {
     const char *target_arn = str(in, "TargetArn");
-    char bus[EVENTS_BUS_NAME_MAX];
-    int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "EventBusName"))) < 0)
+    struct events_list list;
+    int rc = events_list_begin(&list, call, in, "events:ListRuleNamesByTarget");
+    if (rc < 0)
         return rc;
-    if ((rc = api_authorize(call, "events:ListRuleNamesByTarget", "*")) < 0)
-        return rc;
-    json_t *bus_rec = NULL;
-    if ((rc = events_bus_get(&bus_rec, NULL, call, NULL, bus)) < 0)
-        return rc;
-    json_decref(bus_rec);
-    json_int_t limit = json_integer_value(json_object_get(in, "Limit"));
-    if (limit <= 0 || limit > 100)
-        limit = 100;
-    char *after = NULL;
-    const char *token = str(in, "NextToken");
-    if (token && pagination_token_decode(&after, token) < 0)
-        return api_error(call, ERR_INVALID, "ValidationException", "The NextToken is not valid.");
+    const char *bus = list.bus;
+    size_t limit = list.limit;
+    char *after = list.after;
     char scope[EVENTS_SCOPE_MAX];
     events_scope(scope, call);
     struct buf prefix = BUF_INIT;
@@ -411,7 +401,7 @@ int events_list_rule_names_by_target(struct api_call *call, json_t *in, json_t *
             bool hit = false;
             json_array_foreach(json_object_get(doc, "Targets"), j, t) hit |=
                 strcmp(str(t, "Arn"), target_arn) == 0;
-            if (hit && (json_int_t)json_array_size(names) >= limit) {
+            if (hit && json_array_size(names) >= limit) {
                 truncated = true;
                 break;
             }
