@@ -10,11 +10,6 @@
 
 #include <string.h>
 
-static const char *str(json_t *obj, const char *name)
-{
-    return json_string_value(json_object_get(obj, name));
-}
-
 void events_scope(char out[EVENTS_SCOPE_MAX], const struct api_call *call)
 {
     snprintf(out, EVENTS_SCOPE_MAX, "%s/%s", call->account_id, call->region);
@@ -139,10 +134,10 @@ int events_rule_unmanaged(struct api_call *call, json_t *rec, bool has_force, bo
     if (has_force)
         return api_error(call, ERR_CONFLICT, "ManagedRuleException",
                          "%s is a managed rule. Set 'force' parameter to true to override.",
-                         str(rec, "Name"));
+                         events_str(rec, "Name"));
     return api_error(call, ERR_CONFLICT, "ManagedRuleException",
                      "%s is a managed rule: only the service managing it may change it.",
-                     str(rec, "Name"));
+                     events_str(rec, "Name"));
 }
 
 int events_tags_merge(struct api_call *call, json_t *tags, json_t *tag_list)
@@ -151,7 +146,7 @@ int events_tags_merge(struct api_call *call, json_t *tags, json_t *tag_list)
     json_t *tag;
     json_array_foreach(tag_list, i, tag)
     {
-        const char *key = str(tag, "Key"), *value = str(tag, "Value");
+        const char *key = events_str(tag, "Key"), *value = events_str(tag, "Value");
         if (!key || !value)
             return api_error(call, ERR_INVALID, "ValidationException",
                              "Tags must have a Key and a Value.");
@@ -195,7 +190,7 @@ static int unsupported(struct api_call *call, const char *member)
 
 int events_create_event_bus(struct api_call *call, json_t *in, json_t **out)
 {
-    const char *name = str(in, "Name");
+    const char *name = events_str(in, "Name");
     int rc;
     if ((rc = authorize_bus(call, name)) < 0)
         return rc;
@@ -236,7 +231,7 @@ int events_create_event_bus(struct api_call *call, json_t *in, json_t **out)
     json_t *rec =
         json_pack("{s:s, s:s, s:I, s:I, s:{}}", "Name", name, "Arn", arn.data, "CreationTime",
                   (json_int_t)call->now_ms, "LastModifiedTime", (json_int_t)call->now_ms, "Tags");
-    if (str(in, "Description"))
+    if (events_str(in, "Description"))
         json_object_set(rec, "Description", json_object_get(in, "Description"));
     if ((rc = events_tags_merge(call, json_object_get(rec, "Tags"), json_object_get(in, "Tags"))) <
         0)
@@ -249,7 +244,7 @@ int events_create_event_bus(struct api_call *call, json_t *in, json_t **out)
         rc = store_tx_commit(TAKE_PTR(tx));
     if (rc == 0) {
         *out = json_pack("{s:s}", "EventBusArn", arn.data);
-        if (str(in, "Description"))
+        if (events_str(in, "Description"))
             json_object_set(*out, "Description", json_object_get(in, "Description"));
     }
 done:
@@ -276,7 +271,7 @@ int events_describe_event_bus(struct api_call *call, json_t *in, json_t **out)
 {
     char bus[EVENTS_BUS_NAME_MAX];
     int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "Name"))) < 0)
+    if ((rc = events_bus_resolve(call, bus, events_str(in, "Name"))) < 0)
         return rc;
     if ((rc = authorize_bus(call, bus)) < 0)
         return rc;
@@ -292,7 +287,7 @@ int events_update_event_bus(struct api_call *call, json_t *in, json_t **out)
 {
     char bus[EVENTS_BUS_NAME_MAX];
     int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "Name"))) < 0)
+    if ((rc = events_bus_resolve(call, bus, events_str(in, "Name"))) < 0)
         return rc;
     if ((rc = authorize_bus(call, bus)) < 0)
         return rc;
@@ -327,7 +322,7 @@ int events_update_event_bus(struct api_call *call, json_t *in, json_t **out)
 int events_delete_event_bus(struct api_call *call, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = str(in, "Name");
+    const char *name = events_str(in, "Name");
     int rc;
     if ((rc = authorize_bus(call, name)) < 0)
         return rc;
@@ -364,8 +359,8 @@ int events_list_event_buses(struct api_call *call, json_t *in, json_t **out)
     int rc;
     if ((rc = api_authorize(call, "events:ListEventBuses", "*")) < 0)
         return rc;
-    const char *prefix = str(in, "NamePrefix");
-    const char *token = str(in, "NextToken");
+    const char *prefix = events_str(in, "NamePrefix");
+    const char *token = events_str(in, "NextToken");
     json_int_t limit = json_integer_value(json_object_get(in, "Limit"));
     if (limit <= 0 || limit > 100)
         limit = 100;
@@ -436,10 +431,10 @@ int events_list_event_buses(struct api_call *call, json_t *in, json_t **out)
 
 static json_t *statement_build(struct api_call *call, json_t *in, const char *bus)
 {
-    const char *principal = str(in, "Principal");
+    const char *principal = events_str(in, "Principal");
     struct buf arn = BUF_INIT;
     events_bus_arn(&arn, call, bus);
-    json_t *st = json_pack("{s:s, s:s}", "Sid", str(in, "StatementId"), "Effect", "Allow");
+    json_t *st = json_pack("{s:s, s:s}", "Sid", events_str(in, "StatementId"), "Effect", "Allow");
     if (strcmp(principal, "*") == 0) {
         json_object_set_new(st, "Principal", json_string("*"));
     } else {
@@ -453,8 +448,8 @@ static json_t *statement_build(struct api_call *call, json_t *in, const char *bu
     json_t *cond = json_object_get(in, "Condition");
     if (cond)
         json_object_set_new(st, "Condition",
-                            json_pack("{s:{s:O}}", str(cond, "Type"), str(cond, "Key"),
-                                      json_object_get(cond, "Value")));
+                            json_pack("{s:{s:O}}", events_str(cond, "Type"),
+                                      events_str(cond, "Key"), json_object_get(cond, "Value")));
     buf_release(&arn);
     return st;
 }
@@ -464,11 +459,11 @@ int events_put_permission(struct api_call *call, json_t *in, json_t **out)
     (void)out;
     char bus[EVENTS_BUS_NAME_MAX];
     int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "EventBusName"))) < 0)
+    if ((rc = events_bus_resolve(call, bus, events_str(in, "EventBusName"))) < 0)
         return rc;
     if ((rc = authorize_bus(call, bus)) < 0)
         return rc;
-    const char *policy = str(in, "Policy");
+    const char *policy = events_str(in, "Policy");
     json_t *doc = NULL;
     if (policy) {
         if (json_object_get(in, "Action") || json_object_get(in, "Principal") ||
@@ -483,11 +478,12 @@ int events_put_permission(struct api_call *call, json_t *in, json_t **out)
             return api_error(call, ERR_INVALID, "ValidationException",
                              "Policy is not a valid policy document.");
         }
-    } else if (!str(in, "Action") || !str(in, "Principal") || !str(in, "StatementId")) {
+    } else if (!events_str(in, "Action") || !events_str(in, "Principal") ||
+               !events_str(in, "StatementId")) {
         return api_error(call, ERR_INVALID, "ValidationException",
                          "Parameters Action, Principal and StatementId are required when Policy "
                          "is not given.");
-    } else if (strcmp(str(in, "Action"), "events:PutEvents") != 0) {
+    } else if (strcmp(events_str(in, "Action"), "events:PutEvents") != 0) {
         return api_error(call, ERR_INVALID, "ValidationException",
                          "Provided value in parameter 'action' is not supported.");
     }
@@ -503,14 +499,14 @@ int events_put_permission(struct api_call *call, json_t *in, json_t **out)
         return rc;
     }
     if (!doc) {
-        const char *old = str(rec, "Policy");
+        const char *old = events_str(rec, "Policy");
         doc = old ? json_loads(old, 0, NULL) : NULL;
         if (!json_is_object(doc) || !json_is_array(json_object_get(doc, "Statement"))) {
             json_decref(doc);
             doc = json_pack("{s:s, s:[]}", "Version", "2012-10-17", "Statement");
         }
         json_t *statements = json_object_get(doc, "Statement");
-        const char *sid = str(in, "StatementId");
+        const char *sid = events_str(in, "StatementId");
         /* The same StatementId replaces its statement. */
         for (size_t i = 0; i < json_array_size(statements); i++)
             if (json_equal(json_object_get(json_array_get(statements, i), "Sid"),
@@ -537,12 +533,12 @@ int events_remove_permission(struct api_call *call, json_t *in, json_t **out)
     (void)out;
     char bus[EVENTS_BUS_NAME_MAX];
     int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "EventBusName"))) < 0)
+    if ((rc = events_bus_resolve(call, bus, events_str(in, "EventBusName"))) < 0)
         return rc;
     if ((rc = authorize_bus(call, bus)) < 0)
         return rc;
     bool all = json_is_true(json_object_get(in, "RemoveAllPermissions"));
-    const char *sid = str(in, "StatementId");
+    const char *sid = events_str(in, "StatementId");
     if (!all && !sid)
         return api_error(call, ERR_INVALID, "ValidationException",
                          "Parameter StatementId is required unless RemoveAllPermissions is "
@@ -554,7 +550,7 @@ int events_remove_permission(struct api_call *call, json_t *in, json_t **out)
     int64_t version = 0;
     if ((rc = events_bus_get(&rec, &version, call, tx, bus)) < 0)
         return rc;
-    const char *policy = str(rec, "Policy");
+    const char *policy = events_str(rec, "Policy");
     if (!policy && !all) {
         json_decref(rec);
         return api_error(call, ERR_NOT_FOUND, "ResourceNotFoundException",
@@ -567,7 +563,7 @@ int events_remove_permission(struct api_call *call, json_t *in, json_t **out)
         json_t *statements = json_object_get(doc, "Statement");
         bool found = false;
         for (size_t i = 0; i < json_array_size(statements); i++) {
-            const char *s = str(json_array_get(statements, i), "Sid");
+            const char *s = events_str(json_array_get(statements, i), "Sid");
             if (s && strcmp(s, sid) == 0) {
                 json_array_remove(statements, i--);
                 found = true;

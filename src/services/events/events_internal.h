@@ -10,6 +10,15 @@
  * Records (scope "ACCOUNT/REGION"): see the table each file adds here.
  */
 
+/* A string member of `obj`, NULL when absent or not a string. */
+static inline const char *events_str(const json_t *obj, const char *name)
+{
+    return json_string_value(json_object_get(obj, name));
+}
+
+/* Authorizes the call's own action on rule `rule` of bus `bus`. */
+int events_authorize_rule(struct api_call *call, const char *bus, const char *rule);
+
 /* Handlers, by file. */
 
 /* pattern_api.c */

@@ -9,11 +9,6 @@
 
 #include <string.h>
 
-static const char *str(json_t *obj, const char *name)
-{
-    return json_string_value(json_object_get(obj, name));
-}
-
 /* AWS's "Calculating PutEvents event entry size". */
 static size_t entry_size(json_t *entry)
 {
@@ -90,7 +85,7 @@ int events_put_events(struct api_call *call, json_t *in, json_t **out)
     {
         char bus[EVENTS_BUS_NAME_MAX];
         struct buf message = BUF_INIT;
-        const char *given = str(entry, "EventBusName");
+        const char *given = events_str(entry, "EventBusName");
         entry_bus(bus, &message, call, given);
         buf_release(&message);
         struct buf arn = BUF_INIT;
@@ -117,11 +112,12 @@ int events_put_events(struct api_call *call, json_t *in, json_t **out)
     size_t failed = 0;
     json_array_foreach(entries, i, entry)
     {
-        const char *source = str(entry, "Source"), *detail_type = str(entry, "DetailType"),
-                   *detail = str(entry, "Detail");
+        const char *source = events_str(entry, "Source"),
+                   *detail_type = events_str(entry, "DetailType"),
+                   *detail = events_str(entry, "Detail");
         char bus[EVENTS_BUS_NAME_MAX];
         struct buf message = BUF_INIT;
-        entry_bus(bus, &message, call, str(entry, "EventBusName"));
+        entry_bus(bus, &message, call, events_str(entry, "EventBusName"));
         json_t *parsed = NULL;
         if (!source || !*source) {
             entry_failed(results, "InvalidArgument",

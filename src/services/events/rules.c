@@ -10,12 +10,7 @@
 
 #include <string.h>
 
-static const char *str(json_t *obj, const char *name)
-{
-    return json_string_value(json_object_get(obj, name));
-}
-
-static int authorize_rule(struct api_call *call, const char *bus, const char *rule)
+int events_authorize_rule(struct api_call *call, const char *bus, const char *rule)
 {
     char action[96];
     api_action_name(action, sizeof(action), call);
@@ -58,15 +53,15 @@ static const char *const rule_members[] = {"EventPattern", "ScheduleExpression",
 
 int events_put_rule(struct api_call *call, json_t *in, json_t **out)
 {
-    const char *name = str(in, "Name");
+    const char *name = events_str(in, "Name");
     char bus[EVENTS_BUS_NAME_MAX];
     int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "EventBusName"))) < 0)
+    if ((rc = events_bus_resolve(call, bus, events_str(in, "EventBusName"))) < 0)
         return rc;
-    if ((rc = authorize_rule(call, bus, name)) < 0)
+    if ((rc = events_authorize_rule(call, bus, name)) < 0)
         return rc;
-    const char *pattern = str(in, "EventPattern");
-    const char *schedule = str(in, "ScheduleExpression");
+    const char *pattern = events_str(in, "EventPattern");
+    const char *schedule = events_str(in, "ScheduleExpression");
     if ((!pattern || !*pattern) && (!schedule || !*schedule))
         return api_error(call, ERR_INVALID, "ValidationException",
                          "Parameter(s) EventPattern or ScheduleExpression must be specified.");
@@ -84,7 +79,7 @@ int events_put_rule(struct api_call *call, json_t *in, json_t **out)
                          "Parameter ScheduleExpression is not valid.");
     if (schedule && *schedule && (rc = schedule_check(call, schedule)) < 0)
         return rc;
-    const char *state = str(in, "State");
+    const char *state = events_str(in, "State");
     char scope[EVENTS_SCOPE_MAX];
     events_scope(scope, call);
     struct buf key = BUF_INIT, arn = BUF_INIT;
@@ -129,7 +124,7 @@ int events_put_rule(struct api_call *call, json_t *in, json_t **out)
             json_object_set_new(rec, "State", json_string(state));
     }
     for (size_t i = 0; i < ARRAY_SIZE(rule_members); i++) {
-        const char *v = str(in, rule_members[i]);
+        const char *v = events_str(in, rule_members[i]);
         if (v && *v)
             json_object_set_new(rec, rule_members[i], json_string(v));
         else
@@ -165,12 +160,12 @@ static json_t *rule_view(json_t *rec)
 
 int events_describe_rule(struct api_call *call, json_t *in, json_t **out)
 {
-    const char *name = str(in, "Name");
+    const char *name = events_str(in, "Name");
     char bus[EVENTS_BUS_NAME_MAX];
     int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "EventBusName"))) < 0)
+    if ((rc = events_bus_resolve(call, bus, events_str(in, "EventBusName"))) < 0)
         return rc;
-    if ((rc = authorize_rule(call, bus, name)) < 0)
+    if ((rc = events_authorize_rule(call, bus, name)) < 0)
         return rc;
     json_t *rec = NULL;
     if ((rc = events_rule_get(&rec, NULL, call, NULL, bus, name)) < 0)
@@ -186,7 +181,7 @@ int events_list_begin(struct events_list *out, struct api_call *call, json_t *in
 {
     memset(out, 0, sizeof(*out));
     int rc;
-    if ((rc = events_bus_resolve(call, out->bus, str(in, "EventBusName"))) < 0)
+    if ((rc = events_bus_resolve(call, out->bus, events_str(in, "EventBusName"))) < 0)
         return rc;
     if ((rc = api_authorize(call, action, "*")) < 0)
         return rc;
@@ -196,7 +191,7 @@ int events_list_begin(struct events_list *out, struct api_call *call, json_t *in
     json_decref(bus_rec);
     json_int_t limit = json_integer_value(json_object_get(in, "Limit"));
     out->limit = limit <= 0 || limit > 100 ? 100 : (size_t)limit;
-    const char *token = str(in, "NextToken");
+    const char *token = events_str(in, "NextToken");
     if (token && pagination_token_decode(&out->after, token) < 0)
         return api_error(call, ERR_INVALID, "ValidationException", "The NextToken is not valid.");
     return 0;
@@ -214,7 +209,8 @@ int events_list_rules(struct api_call *call, json_t *in, json_t **out)
     char scope[EVENTS_SCOPE_MAX];
     events_scope(scope, call);
     struct buf prefix = BUF_INIT;
-    buf_addf(&prefix, "%s/%s", bus, str(in, "NamePrefix") ? str(in, "NamePrefix") : "");
+    buf_addf(&prefix, "%s/%s", bus,
+             events_str(in, "NamePrefix") ? events_str(in, "NamePrefix") : "");
     json_t *docs = NULL;
     bool more = false;
     rc = record_list(&docs, &more, call->store, NULL, EVENTS_KIND_RULE, scope, prefix.data, after,
@@ -230,8 +226,8 @@ int events_list_rules(struct api_call *call, json_t *in, json_t **out)
     *out = json_pack("{s:o}", "Rules", rules);
     if (more && json_array_size(docs) > 0) {
         struct buf next = BUF_INIT;
-        pagination_token_encode(&next,
-                                str(json_array_get(docs, json_array_size(docs) - 1), "_name"));
+        pagination_token_encode(
+            &next, events_str(json_array_get(docs, json_array_size(docs) - 1), "_name"));
         json_object_set_new(*out, "NextToken", json_string(next.data));
         buf_release(&next);
     }
@@ -241,12 +237,12 @@ int events_list_rules(struct api_call *call, json_t *in, json_t **out)
 
 static int rule_set_state(struct api_call *call, json_t *in, const char *state)
 {
-    const char *name = str(in, "Name");
+    const char *name = events_str(in, "Name");
     char bus[EVENTS_BUS_NAME_MAX];
     int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "EventBusName"))) < 0)
+    if ((rc = events_bus_resolve(call, bus, events_str(in, "EventBusName"))) < 0)
         return rc;
-    if ((rc = authorize_rule(call, bus, name)) < 0)
+    if ((rc = events_authorize_rule(call, bus, name)) < 0)
         return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
     if ((rc = store_tx_begin(&tx, call->store)) < 0)
@@ -287,12 +283,12 @@ int events_disable_rule(struct api_call *call, json_t *in, json_t **out)
 int events_delete_rule(struct api_call *call, json_t *in, json_t **out)
 {
     (void)out;
-    const char *name = str(in, "Name");
+    const char *name = events_str(in, "Name");
     char bus[EVENTS_BUS_NAME_MAX];
     int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "EventBusName"))) < 0)
+    if ((rc = events_bus_resolve(call, bus, events_str(in, "EventBusName"))) < 0)
         return rc;
-    if ((rc = authorize_rule(call, bus, name)) < 0)
+    if ((rc = events_authorize_rule(call, bus, name)) < 0)
         return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
     if ((rc = store_tx_begin(&tx, call->store)) < 0)

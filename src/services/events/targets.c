@@ -10,22 +10,6 @@
 #include <ctype.h>
 #include <string.h>
 
-static const char *str(json_t *obj, const char *name)
-{
-    return json_string_value(json_object_get(obj, name));
-}
-
-static int authorize_rule(struct api_call *call, const char *bus, const char *rule)
-{
-    char action[96];
-    api_action_name(action, sizeof(action), call);
-    struct buf arn = BUF_INIT;
-    events_rule_arn(&arn, call, bus, rule);
-    int rc = api_authorize(call, action, arn.data);
-    buf_release(&arn);
-    return rc;
-}
-
 bool events_json_path_valid(const char *path)
 {
     if (!path || path[0] != '$')
@@ -92,7 +76,7 @@ static const char *target_refusal(struct buf *msg, const struct arn *arn)
 
 static int target_check(struct api_call *call, json_t *target)
 {
-    const char *id = str(target, "Id");
+    const char *id = events_str(target, "Id");
     bool input = json_object_get(target, "Input") != NULL;
     bool input_path = json_object_get(target, "InputPath") != NULL;
     json_t *transformer = json_object_get(target, "InputTransformer");
@@ -110,7 +94,7 @@ static int target_check(struct api_call *call, json_t *target)
                              "Input for target %s is not a valid JSON text.", id);
         json_decref(parsed);
     }
-    if (input_path && !events_json_path_valid(str(target, "InputPath")))
+    if (input_path && !events_json_path_valid(events_str(target, "InputPath")))
         return api_error(call, ERR_INVALID, "ValidationException",
                          "InputPath for target %s is not a valid JsonPath.", id);
     if (transformer) {
@@ -128,7 +112,7 @@ static int target_check(struct api_call *call, json_t *target)
         }
     }
     struct arn arn;
-    const char *role = str(target, "RoleArn");
+    const char *role = events_str(target, "RoleArn");
     if (role && (arn_parse(&arn, role) < 0 || strcmp(arn.service, "iam") != 0 ||
                  strncmp(arn.resource, "role/", 5) != 0))
         return api_error(call, ERR_INVALID, "ValidationException",
@@ -155,7 +139,7 @@ static json_t *target_find(json_t *targets, const char *id, size_t *index_out)
     json_t *t;
     json_array_foreach(targets, i, t)
     {
-        if (strcmp(str(t, "Id"), id) == 0) {
+        if (strcmp(events_str(t, "Id"), id) == 0) {
             if (index_out)
                 *index_out = i;
             return t;
@@ -201,12 +185,12 @@ static int rule_store(struct api_call *call, struct store_tx *tx, const char *bu
 
 int events_put_targets(struct api_call *call, json_t *in, json_t **out)
 {
-    const char *rule = str(in, "Rule");
+    const char *rule = events_str(in, "Rule");
     char bus[EVENTS_BUS_NAME_MAX];
     int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "EventBusName"))) < 0)
+    if ((rc = events_bus_resolve(call, bus, events_str(in, "EventBusName"))) < 0)
         return rc;
-    if ((rc = authorize_rule(call, bus, rule)) < 0)
+    if ((rc = events_authorize_rule(call, bus, rule)) < 0)
         return rc;
     json_t *given = json_object_get(in, "Targets");
     size_t i;
@@ -216,9 +200,9 @@ int events_put_targets(struct api_call *call, json_t *in, json_t **out)
         if ((rc = target_check(call, t)) < 0)
             return rc;
         for (size_t j = 0; j < i; j++)
-            if (strcmp(str(json_array_get(given, j), "Id"), str(t, "Id")) == 0)
+            if (strcmp(events_str(json_array_get(given, j), "Id"), events_str(t, "Id")) == 0)
                 return api_error(call, ERR_INVALID, "ValidationException",
-                                 "The same target Id %s is given twice.", str(t, "Id"));
+                                 "The same target Id %s is given twice.", events_str(t, "Id"));
     }
     _cleanup_store_tx_ struct store_tx *tx = NULL;
     if ((rc = store_tx_begin(&tx, call->store)) < 0)
@@ -239,12 +223,12 @@ int events_put_targets(struct api_call *call, json_t *in, json_t **out)
     json_t *failed = json_array();
     json_array_foreach(given, i, t)
     {
-        const char *id = str(t, "Id");
+        const char *id = events_str(t, "Id");
         struct arn arn;
         struct buf msg = BUF_INIT;
         const char *refusal = NULL;
-        if (arn_parse(&arn, str(t, "Arn")) < 0) {
-            buf_addf(&msg, "'%s' is not a valid ARN", str(t, "Arn"));
+        if (arn_parse(&arn, events_str(t, "Arn")) < 0) {
+            buf_addf(&msg, "'%s' is not a valid ARN", events_str(t, "Arn"));
             refusal = msg.data;
         } else {
             refusal = target_refusal(&msg, &arn);
@@ -281,12 +265,12 @@ int events_put_targets(struct api_call *call, json_t *in, json_t **out)
 
 int events_remove_targets(struct api_call *call, json_t *in, json_t **out)
 {
-    const char *rule = str(in, "Rule");
+    const char *rule = events_str(in, "Rule");
     char bus[EVENTS_BUS_NAME_MAX];
     int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "EventBusName"))) < 0)
+    if ((rc = events_bus_resolve(call, bus, events_str(in, "EventBusName"))) < 0)
         return rc;
-    if ((rc = authorize_rule(call, bus, rule)) < 0)
+    if ((rc = events_authorize_rule(call, bus, rule)) < 0)
         return rc;
     _cleanup_store_tx_ struct store_tx *tx = NULL;
     if ((rc = store_tx_begin(&tx, call->store)) < 0)
@@ -321,18 +305,18 @@ int events_remove_targets(struct api_call *call, json_t *in, json_t **out)
 
 int events_list_targets_by_rule(struct api_call *call, json_t *in, json_t **out)
 {
-    const char *rule = str(in, "Rule");
+    const char *rule = events_str(in, "Rule");
     char bus[EVENTS_BUS_NAME_MAX];
     int rc;
-    if ((rc = events_bus_resolve(call, bus, str(in, "EventBusName"))) < 0)
+    if ((rc = events_bus_resolve(call, bus, events_str(in, "EventBusName"))) < 0)
         return rc;
-    if ((rc = authorize_rule(call, bus, rule)) < 0)
+    if ((rc = events_authorize_rule(call, bus, rule)) < 0)
         return rc;
     json_int_t limit = json_integer_value(json_object_get(in, "Limit"));
     if (limit <= 0 || limit > 100)
         limit = 100;
     char *after = NULL;
-    const char *token = str(in, "NextToken");
+    const char *token = events_str(in, "NextToken");
     if (token && pagination_token_decode(&after, token) < 0)
         return api_error(call, ERR_INVALID, "ValidationException", "The NextToken is not valid.");
     json_t *rec = NULL;
@@ -346,7 +330,7 @@ int events_list_targets_by_rule(struct api_call *call, json_t *in, json_t **out)
     json_t *t;
     json_array_foreach(json_object_get(rec, "Targets"), i, t)
     {
-        if (after && strcmp(str(t, "Id"), after) <= 0)
+        if (after && strcmp(events_str(t, "Id"), after) <= 0)
             continue;
         if ((json_int_t)json_array_size(page) >= limit) {
             more = true;
@@ -357,7 +341,8 @@ int events_list_targets_by_rule(struct api_call *call, json_t *in, json_t **out)
     *out = json_object();
     if (more) {
         struct buf next = BUF_INIT;
-        pagination_token_encode(&next, str(json_array_get(page, json_array_size(page) - 1), "Id"));
+        pagination_token_encode(&next,
+                                events_str(json_array_get(page, json_array_size(page) - 1), "Id"));
         json_object_set_new(*out, "NextToken", json_string(next.data));
         buf_release(&next);
     }
@@ -369,7 +354,7 @@ int events_list_targets_by_rule(struct api_call *call, json_t *in, json_t **out)
 
 int events_list_rule_names_by_target(struct api_call *call, json_t *in, json_t **out)
 {
-    const char *target_arn = str(in, "TargetArn");
+    const char *target_arn = events_str(in, "TargetArn");
     struct events_list list;
     int rc = events_list_begin(&list, call, in, "events:ListRuleNamesByTarget");
     if (rc < 0)
@@ -400,13 +385,13 @@ int events_list_rule_names_by_target(struct api_call *call, json_t *in, json_t *
             size_t j;
             bool hit = false;
             json_array_foreach(json_object_get(doc, "Targets"), j, t) hit |=
-                strcmp(str(t, "Arn"), target_arn) == 0;
+                strcmp(events_str(t, "Arn"), target_arn) == 0;
             if (hit && json_array_size(names) >= limit) {
                 truncated = true;
                 break;
             }
             buf_reset(&cursor);
-            buf_adds(&cursor, str(doc, "_name"));
+            buf_adds(&cursor, events_str(doc, "_name"));
             if (hit)
                 json_array_append(names, json_object_get(doc, "Name"));
         }
